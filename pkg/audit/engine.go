@@ -55,13 +55,13 @@ type Session interface {
 type Options struct {
 	Regions []string
 	// Targets narrows discovery to these names (cluster names for EKS).
-	Targets            []string
-	RegionConcurrency  int
-	TargetConcurrency  int // per region
-	CallTimeout        time.Duration
-	Eval               EvalOptions
-	Progress           func(ProgressEvent)
-	Logger             *slog.Logger
+	Targets           []string
+	RegionConcurrency int
+	TargetConcurrency int // per region
+	CallTimeout       time.Duration
+	Eval              EvalOptions
+	Progress          func(ProgressEvent)
+	Logger            *slog.Logger
 	// StopStartingAt, when set, is the moment after which no new target is started; targets
 	// not started are reported as unfinished scopes. The Lambda sets it before its deadline.
 	StopStartingAt time.Time

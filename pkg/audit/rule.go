@@ -25,8 +25,12 @@ type Finding struct {
 }
 
 // Passf, Failf, NotApplicablef and Errorf build findings with formatted messages.
-func Passf(format string, a ...any) Finding { return Finding{Status: Pass, Message: fmt.Sprintf(format, a...)} }
-func Failf(format string, a ...any) Finding { return Finding{Status: Fail, Message: fmt.Sprintf(format, a...)} }
+func Passf(format string, a ...any) Finding {
+	return Finding{Status: Pass, Message: fmt.Sprintf(format, a...)}
+}
+func Failf(format string, a ...any) Finding {
+	return Finding{Status: Fail, Message: fmt.Sprintf(format, a...)}
+}
 func NotApplicablef(format string, a ...any) Finding {
 	return Finding{Status: NotApplicable, Message: fmt.Sprintf(format, a...)}
 }

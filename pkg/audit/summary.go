@@ -8,13 +8,13 @@ import (
 
 // Summary counts results for reports and metrics.
 type Summary struct {
-	Total      int                    `json:"total"`
-	ByStatus   map[Status]int         `json:"byStatus"`
-	FailedBy   map[Severity]int       `json:"failedBySeverity"`
-	Muted      int                    `json:"muted"`
-	Clusters   int                    `json:"clusters"`
-	ByCluster  map[string]map[Status]int `json:"byCluster"`
-	ScopeErrors int                   `json:"scopeErrors"`
+	Total       int                       `json:"total"`
+	ByStatus    map[Status]int            `json:"byStatus"`
+	FailedBy    map[Severity]int          `json:"failedBySeverity"`
+	Muted       int                       `json:"muted"`
+	Clusters    int                       `json:"clusters"`
+	ByCluster   map[string]map[Status]int `json:"byCluster"`
+	ScopeErrors int                       `json:"scopeErrors"`
 }
 
 // Summarize counts a report's results.
