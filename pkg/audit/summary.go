@@ -2,6 +2,7 @@ package audit
 
 import (
 	"path"
+	"sort"
 	"strings"
 	"time"
 )
@@ -94,4 +95,26 @@ func ApplyMutes(results []Result, rules []MuteRule, now time.Time) {
 			}
 		}
 	}
+}
+
+// Permissions returns the sorted union of the IAM actions the checks need.
+func Permissions(checks []Check, extra ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(a string) {
+		if a != "" && !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	for _, c := range checks {
+		for _, p := range c.Permissions {
+			add(p)
+		}
+	}
+	for _, p := range extra {
+		add(p)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,0 +1,159 @@
+// Package awsclient loads AWS SDK configuration once per scan: credentials (optionally through an
+// assumed role), retries, and a per-region config cache so client construction stays out of the
+// hot path.
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// Options select credentials and retry behaviour. AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL
+// are honoured by the SDK itself.
+type Options struct {
+	Region      string
+	RoleARN     string
+	ExternalID  string
+	SessionName string
+	// MaxAttempts is the total number of attempts per call, retries included.
+	MaxAttempts int
+	// MaxBackoff caps the delay between attempts.
+	MaxBackoff time.Duration
+}
+
+// DefaultMaxAttempts is higher than the SDK's 3 because a full audit makes thousands of calls
+// against per-region throttles, and a throttled call is worth retrying.
+const DefaultMaxAttempts = 10
+
+// Load builds the base configuration. It fails when no region can be determined, because every
+// later call needs one.
+func Load(ctx context.Context, o Options) (aws.Config, error) {
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = DefaultMaxAttempts
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = 20 * time.Second
+	}
+	loaders := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(so *retry.StandardOptions) {
+				so.MaxAttempts = o.MaxAttempts
+				so.MaxBackoff = o.MaxBackoff
+				// The standard retryer's retry-token bucket gives up on all retries after a burst of
+				// throttling, the very moment retries matter; pacing is done by our own limits.
+				so.RateLimiter = ratelimit.None
+			})
+		}),
+	}
+	if o.Region != "" {
+		loaders = append(loaders, config.WithRegion(o.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, errors.New("no AWS region configured: pass --region, set AWS_REGION, or set a region in your AWS profile")
+	}
+	if o.RoleARN != "" {
+		cfg = AssumeRole(cfg, o.RoleARN, o.ExternalID, o.SessionName)
+	}
+	return cfg, nil
+}
+
+// AssumeRole returns a copy of cfg whose credentials come from assuming roleARN, cached and
+// refreshed before expiry.
+func AssumeRole(cfg aws.Config, roleARN, externalID, sessionName string) aws.Config {
+	if sessionName == "" {
+		sessionName = "sek-audit"
+	}
+	client := sts.NewFromConfig(cfg)
+	provider := stscreds.NewAssumeRoleProvider(client, roleARN, func(ao *stscreds.AssumeRoleOptions) {
+		ao.RoleSessionName = sessionName
+		if externalID != "" {
+			ao.ExternalID = aws.String(externalID)
+		}
+	})
+	out := cfg.Copy()
+	out.Credentials = aws.NewCredentialsCache(provider)
+	return out
+}
+
+// Factory hands out per-region copies of one base config. It is safe for concurrent use.
+type Factory struct {
+	base    aws.Config
+	mu      sync.Mutex
+	regions map[string]aws.Config
+
+	accountOnce sync.Once
+	account     string
+	accountErr  error
+}
+
+// NewFactory wraps a base config.
+func NewFactory(base aws.Config) *Factory {
+	return &Factory{base: base, regions: map[string]aws.Config{}}
+}
+
+// Base returns the base config (its region is the home region).
+func (f *Factory) Base() aws.Config { return f.base }
+
+// Config returns the config for region.
+func (f *Factory) Config(region string) aws.Config {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.regions[region]; ok {
+		return c
+	}
+	c := f.base.Copy()
+	c.Region = region
+	f.regions[region] = c
+	return c
+}
+
+// AccountID resolves the caller's account once per factory.
+func (f *Factory) AccountID(ctx context.Context) (string, error) {
+	f.accountOnce.Do(func() {
+		out, err := sts.NewFromConfig(f.base).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			f.accountErr = fmt.Errorf("identify the AWS account (sts:GetCallerIdentity): %w", err)
+			return
+		}
+		f.account = aws.ToString(out.Account)
+	})
+	return f.account, f.accountErr
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}$`)
+
+// ValidateRegion rejects strings that cannot be AWS region names, so a typo fails fast with a
+// usage error instead of a DNS failure deep in a scan.
+func ValidateRegion(r string) error {
+	if !regionPattern.MatchString(r) {
+		return fmt.Errorf("invalid region %q: expected a region name such as us-east-1 or eu-west-2", r)
+	}
+	return nil
+}
+
+// Partition returns the ARN partition of a region.
+func Partition(region string) string {
+	switch {
+	case len(region) >= 3 && region[:3] == "cn-":
+		return "aws-cn"
+	case regexp.MustCompile(`^us-gov-`).MatchString(region):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
