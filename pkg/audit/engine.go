@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,13 +125,17 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep := &Report{StartedAt: time.Now().UTC(), Regions: append([]string(nil), opts.Regions...)}
 	var mu sync.Mutex
+	discovered := map[string]bool{}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(opts.RegionConcurrency)
 	for _, region := range opts.Regions {
 		for _, p := range e.providers {
 			g.Go(func() error {
-				results, errs, completed := e.runRegion(gctx, p, region, opts, log)
+				results, errs, completed, names := e.runRegion(gctx, p, region, opts, log)
 				mu.Lock()
+				for _, n := range names {
+					discovered[n] = true
+				}
 				rep.Results = append(rep.Results, results...)
 				rep.Errors = append(rep.Errors, errs...)
 				rep.Completed = append(rep.Completed, completed...)
@@ -140,6 +145,15 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	_ = g.Wait() // region goroutines never return errors; failures are ScanErrors
+	for _, name := range opts.Targets {
+		if !discovered[name] {
+			rep.Errors = append(rep.Errors, ScanError{
+				Scope:   ScopeRef{Region: strings.Join(opts.Regions, ","), Target: name},
+				Stage:   "discover",
+				Message: fmt.Sprintf("%q was not found in any scanned region (%s); check the name and the --region flags", name, strings.Join(opts.Regions, ", ")),
+			})
+		}
+	}
 	if err := ctx.Err(); err != nil && len(rep.Results) == 0 && len(rep.Completed) == 0 {
 		return nil, fmt.Errorf("scan cancelled before any scope finished: %w", err)
 	}
@@ -149,7 +163,7 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 	return rep, nil
 }
 
-func (e *Engine) runRegion(ctx context.Context, p Provider, region string, opts Options, log *slog.Logger) ([]Result, []ScanError, []ScopeRef) {
+func (e *Engine) runRegion(ctx context.Context, p Provider, region string, opts Options, log *slog.Logger) ([]Result, []ScanError, []ScopeRef, []string) {
 	regionScope := ScopeRef{Region: region}
 	fail := func(stage string, err error) []ScanError {
 		log.Warn("region scan failed", "provider", p.Name(), "region", region, "stage", stage, "error", err)
@@ -157,11 +171,11 @@ func (e *Engine) runRegion(ctx context.Context, p Provider, region string, opts 
 	}
 	sess, err := p.Open(ctx, region)
 	if err != nil {
-		return nil, fail("open", err), nil
+		return nil, fail("open", err), nil, nil
 	}
 	targets, err := sess.Discover(ctx, opts.Targets)
 	if err != nil {
-		return nil, fail("discover", err), nil
+		return nil, fail("discover", err), nil, nil
 	}
 	if opts.Progress != nil {
 		opts.Progress(ProgressEvent{Kind: "region-discovered", Region: region, Targets: len(targets)})
@@ -207,7 +221,11 @@ func (e *Engine) runRegion(ctx context.Context, p Provider, region string, opts 
 	if len(errs) == 0 && ctx.Err() == nil {
 		completed = append(completed, ScopeRef{Region: region, AccountID: accountOf(targets)})
 	}
-	return results, errs, completed
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	return results, errs, completed, names
 }
 
 func stopReason(ctx context.Context, stopAt time.Time) string {

@@ -1,0 +1,26 @@
+// Package checks holds the EKS checks: each is a pure function over an inventory snapshot, with
+// its metadata (id, severity, references, remediation, IAM actions) as data beside its logic.
+// Adding a check means one file plus its test, and one line in ClusterRules.
+package checks
+
+import (
+	"github.com/sek-dev/sek/pkg/audit"
+	"github.com/sek-dev/sek/pkg/eks/inventory"
+)
+
+// ClusterRule is a check over one cluster's snapshot.
+type ClusterRule = audit.Rule[*inventory.Cluster]
+
+// ClusterRules returns a fresh list of every cluster check, in catalog order.
+func ClusterRules() []ClusterRule {
+	return []ClusterRule{
+		EndpointPublicEnabled(),
+		EndpointPublicOpen(),
+		EndpointPrivateDisabled(),
+		VersionSupported(),
+		SecretsEncryption(),
+		SecretsKMSKeyHealth(),
+		AuditLogging(),
+		ControlPlaneLoggingAll(),
+	}
+}
