@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -214,7 +215,7 @@ func (r *Region) versionCatalog(ctx context.Context) *inventory.VersionCatalog {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return inventory.EmbeddedVersions(now, fmt.Sprintf("eks:DescribeClusterVersions failed: %s", shortError(err)))
+				return inventory.EmbeddedVersions(now, fmt.Sprintf("eks:DescribeClusterVersions unavailable: %s", shortError(err)))
 			}
 			for _, v := range page.ClusterVersions {
 				info := inventory.VersionInfo{
@@ -249,8 +250,12 @@ func normaliseVersionStatus(status, deprecated string) string {
 
 func shortError(err error) string {
 	var ae smithy.APIError
-	if errors.As(err, &ae) {
+	if errors.As(err, &ae) && ae.ErrorCode() != "" {
 		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("HTTP %d", re.HTTPStatusCode())
 	}
 	return err.Error()
 }

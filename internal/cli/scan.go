@@ -1,0 +1,232 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/spf13/cobra"
+
+	"github.com/sek-dev/sek/internal/version"
+	"github.com/sek-dev/sek/pkg/audit"
+	"github.com/sek-dev/sek/pkg/awsclient"
+	"github.com/sek-dev/sek/pkg/config"
+	"github.com/sek-dev/sek/pkg/eks"
+	"github.com/sek-dev/sek/pkg/report"
+)
+
+type scanFlags struct {
+	configFile string
+	showPassed bool
+	noProgress bool
+}
+
+func newScanCmd(streams IO) *cobra.Command {
+	var sf scanFlags
+	def := config.Defaults()
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Scan EKS clusters and report (or publish) the results",
+		Long: `Scan one cluster, one region or every enabled region.
+
+Settings come from flags, then SEK_* environment variables, then the config file (--config, or
+sek.yaml in the working directory). Exit codes: 0 clean, 1 a failure at or above --fail-on,
+2 usage or configuration error, 3 some scope could not be scanned (or published).`,
+		Example: `  sek scan --region us-east-1
+  sek scan --all-regions --output json > sek.json
+  sek scan --region eu-west-1 --cluster prod --fail-on high
+  sek scan --all-regions --publish`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScan(cmd.Context(), cmd, streams, sf)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArray("region", nil, "region to scan; repeat for several (env SEK_REGIONS; default: the configured AWS region)")
+	f.Bool("all-regions", false, "scan every region enabled for the account (env SEK_ALL_REGIONS)")
+	f.StringArray("cluster", nil, "cluster name to scan; repeat for several (env SEK_CLUSTERS; default: all)")
+	f.StringP("output", "o", def.Output, "output format: table, json, csv or asff (env SEK_OUTPUT)")
+	f.StringVar(&sf.configFile, "config", "", "YAML config file (default: ./"+config.DefaultFile+" if present)")
+	f.StringSlice("skip", nil, "check ids to skip, comma-separated (env SEK_SKIP)")
+	f.String("fail-on", def.FailOn, "exit 1 when an unmuted failure has this severity or higher: none, informational, low, medium, high, critical (env SEK_FAIL_ON)")
+	f.Bool("publish", false, "publish findings to AWS Security Hub (env SEK_PUBLISH)")
+	f.String("role-arn", "", "IAM role to assume in the target account (env SEK_ROLE_ARN)")
+	f.String("external-id", "", "external id for --role-arn (env SEK_EXTERNAL_ID)")
+	f.String("log-level", def.LogLevel, "debug, info, warn or error; logs go to stderr (env SEK_LOG_LEVEL)")
+	f.Int("max-attempts", def.MaxAttempts, "attempts per AWS call, retries included (env SEK_MAX_ATTEMPTS)")
+	f.Duration("timeout", def.Timeout, "deadline for the whole scan (env SEK_TIMEOUT)")
+	f.Duration("call-timeout", def.CallTimeout, "deadline for collecting one cluster (env SEK_CALL_TIMEOUT)")
+	f.Int("region-concurrency", def.Concurrency.Regions, "regions scanned at once (env SEK_CONCURRENCY__REGIONS)")
+	f.Int("cluster-concurrency", def.Concurrency.Clusters, "clusters collected at once per region (env SEK_CONCURRENCY__CLUSTERS)")
+	f.BoolVar(&sf.showPassed, "show-passed", false, "table output: list passing and not-applicable results too")
+	f.BoolVar(&sf.noProgress, "no-progress", false, "do not show progress on stderr")
+	return cmd
+}
+
+func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) error {
+	checks := checksOf()
+	src := config.Sources{File: sf.configFile, FileRequired: sf.configFile != "", Environ: streams.Environ, Flags: changedFlags(cmd.Flags())}
+	if src.File == "" {
+		src.File = config.DefaultFile
+		if streams.Getwd != nil {
+			if wd, err := streams.Getwd(); err == nil {
+				src.File = filepath.Join(wd, config.DefaultFile)
+			}
+		}
+	}
+	cfg, err := config.Load(src, checks)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	if cfg.AllRegions && len(cfg.Regions) > 0 {
+		return usageErr("--all-regions and --region are mutually exclusive: pass one or the other")
+	}
+	mutes, err := cfg.MuteRules(checks)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	failOn, _ := audit.ParseSeverity(cfg.FailOn)
+	log := newLogger(streams.Stderr, cfg.LogLevel, false)
+
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+
+	home := ""
+	if len(cfg.Regions) > 0 {
+		home = cfg.Regions[0]
+	}
+	base, err := awsclient.Load(ctx, awsclient.Options{Region: home, RoleARN: cfg.RoleARN, ExternalID: cfg.ExternalID, MaxAttempts: cfg.MaxAttempts})
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	factory := awsclient.NewFactory(base)
+	regions := cfg.Regions
+	switch {
+	case cfg.AllRegions:
+		regions, err = awsclient.EnabledRegions(ctx, ec2.NewFromConfig(base))
+		if err != nil {
+			return &exitError{code: ExitIncomplete, err: err}
+		}
+	case len(regions) == 0:
+		if err := awsclient.ValidateRegion(base.Region); err != nil {
+			return &exitError{code: ExitUsage, err: fmt.Errorf("the configured AWS region: %w", err)}
+		}
+		regions = []string{base.Region}
+	}
+	if _, err := factory.AccountID(ctx); err != nil {
+		return &exitError{code: ExitIncomplete, err: fmt.Errorf("%w; check your AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) or --role-arn", err)}
+	}
+
+	engine := audit.NewEngine(eks.New(factory))
+	progress := newProgress(streams, cfg.Output == "table" && !sf.noProgress)
+	rep, err := engine.Run(ctx, audit.Options{
+		Regions:           regions,
+		Targets:           cfg.Clusters,
+		RegionConcurrency: cfg.Concurrency.Regions,
+		TargetConcurrency: cfg.Concurrency.Clusters,
+		CallTimeout:       cfg.CallTimeout,
+		Eval:              audit.EvalOptions{Now: time.Now().UTC(), Skip: cfg.SkipSet(), Params: cfg.Params},
+		Progress:          progress.event,
+		Logger:            log,
+	})
+	progress.done()
+	if err != nil {
+		return &exitError{code: ExitIncomplete, err: err}
+	}
+	audit.ApplyMutes(rep.Results, mutes, time.Now().UTC())
+
+	doc := report.NewDocument(rep, version.Get().Version)
+	publishFailed := false
+	if cfg.Publish {
+		summary, perr := publish(ctx, factory, rep, checks, log)
+		doc.Publish = summary
+		if perr != nil {
+			publishFailed = true
+			fmt.Fprintf(streams.Stderr, "sek: publishing to Security Hub: %s\n", perr)
+		}
+	}
+	if err := render(streams, cfg.Output, doc, rep, checks, sf); err != nil {
+		return &exitError{code: ExitIncomplete, err: fmt.Errorf("write output: %w", err)}
+	}
+	switch {
+	case len(rep.Errors) > 0 || publishFailed:
+		return &exitError{code: ExitIncomplete, err: fmt.Errorf("incomplete: %s", firstScopes(rep.Errors))}
+	case audit.FailsAtOrAbove(rep, failOn):
+		return &exitError{code: ExitFindings, err: errors.New("failures at or above --fail-on")}
+	}
+	return nil
+}
+
+func firstScopes(errs []audit.ScanError) string {
+	if len(errs) == 0 {
+		return "publishing to Security Hub did not complete"
+	}
+	s := ""
+	for i, e := range errs {
+		if i == 3 {
+			s += fmt.Sprintf(" and %d more", len(errs)-3)
+			break
+		}
+		if i > 0 {
+			s += "; "
+		}
+		s += fmt.Sprintf("%s (%s)", e.Scope, e.Message)
+	}
+	return s
+}
+
+func render(streams IO, format string, doc report.Document, rep *audit.Report, checks []audit.Check, sf scanFlags) error {
+	switch format {
+	case "json":
+		return report.JSON(streams.Stdout, doc)
+	case "csv":
+		return report.CSV(streams.Stdout, rep.Results)
+	case "asff":
+		return renderASFF(streams.Stdout, rep, checks)
+	default:
+		return report.Table(streams.Stdout, rep, report.TableOptions{Color: streams.IsTerminal(streams.Stdout), ShowPassed: sf.showPassed})
+	}
+}
+
+// progress prints one updating line on stderr while a long scan runs, only on a terminal.
+type progress struct {
+	mu                       sync.Mutex
+	w                        io.Writer
+	on                       bool
+	regions, total, finished int
+	failed                   int
+}
+
+func newProgress(streams IO, wanted bool) *progress {
+	return &progress{w: streams.Stderr, on: wanted && streams.IsTerminal(streams.Stderr)}
+}
+
+func (p *progress) event(e audit.ProgressEvent) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e.Kind {
+	case "region-discovered":
+		p.regions++
+		p.total += e.Targets
+	case "target-done":
+		p.finished++
+	case "target-failed":
+		p.finished++
+		p.failed++
+	}
+	fmt.Fprintf(p.w, "\rscanning: %d/%d clusters in %d regions (%d failed)   ", p.finished, p.total, p.regions, p.failed)
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,351 @@
+// Package config loads Sek's settings from a YAML file, SEK_* environment variables and flags, in
+// rising precedence. The CLI and the Lambda share it, so both read the same keys.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/env/v2"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/sek-dev/sek/pkg/audit"
+	"github.com/sek-dev/sek/pkg/awsclient"
+)
+
+// DefaultFile is read from the working directory when no --config is given.
+const DefaultFile = "sek.yaml"
+
+// EnvPrefix prefixes every environment variable Sek reads.
+const EnvPrefix = "SEK_"
+
+// Config is every setting of a scan.
+type Config struct {
+	Regions     []string `koanf:"regions"`
+	AllRegions  bool     `koanf:"all_regions"`
+	Clusters    []string `koanf:"clusters"`
+	Skip        []string `koanf:"skip"`
+	FailOn      string   `koanf:"fail_on"`
+	Output      string   `koanf:"output"`
+	Publish     bool     `koanf:"publish"`
+	RoleARN     string   `koanf:"role_arn"`
+	ExternalID  string   `koanf:"external_id"`
+	LogLevel    string   `koanf:"log_level"`
+	MaxAttempts int      `koanf:"max_attempts"`
+	// Timeout bounds the whole scan; CallTimeout bounds the collection of one cluster.
+	Timeout     time.Duration `koanf:"timeout"`
+	CallTimeout time.Duration `koanf:"call_timeout"`
+	Concurrency Concurrency   `koanf:"concurrency"`
+	// Params holds per-check parameters: params.<CHECK_ID>.<name>.
+	Params map[string]map[string]any `koanf:"params"`
+	Mutes  []Mute                    `koanf:"mutes"`
+}
+
+// Concurrency bounds parallel work.
+type Concurrency struct {
+	Regions  int `koanf:"regions"`
+	Clusters int `koanf:"clusters"`
+}
+
+// Mute silences a (cluster pattern, check) pair until an expiry date.
+type Mute struct {
+	Cluster string `koanf:"cluster"`
+	Check   string `koanf:"check"`
+	Reason  string `koanf:"reason"`
+	Expires string `koanf:"expires"`
+}
+
+// Key documents one setting: its YAML key, env variable, flag and default. docs/configuration.md is
+// checked against this list.
+type Key struct {
+	Name        string
+	Env         string
+	Flag        string
+	Default     string
+	Description string
+}
+
+// Keys lists every top-level setting.
+func Keys() []Key {
+	return []Key{
+		{"regions", "SEK_REGIONS", "--region", "the configured AWS region", "Regions to scan (comma-separated in env)."},
+		{"all_regions", "SEK_ALL_REGIONS", "--all-regions", "false", "Scan every region enabled for the account."},
+		{"clusters", "SEK_CLUSTERS", "--cluster", "all clusters", "Narrow the scan to these cluster names."},
+		{"skip", "SEK_SKIP", "--skip", "none", "Check ids to skip."},
+		{"fail_on", "SEK_FAIL_ON", "--fail-on", "none", "Exit 1 when an unmuted failure has this severity or higher."},
+		{"output", "SEK_OUTPUT", "--output", "table", "table, json, csv or asff."},
+		{"publish", "SEK_PUBLISH", "--publish", "false", "Publish findings to Security Hub."},
+		{"role_arn", "SEK_ROLE_ARN", "--role-arn", "none", "Role to assume in the target account."},
+		{"external_id", "SEK_EXTERNAL_ID", "--external-id", "none", "External id for the assumed role."},
+		{"log_level", "SEK_LOG_LEVEL", "--log-level", "warn (CLI), info (Lambda)", "debug, info, warn or error."},
+		{"max_attempts", "SEK_MAX_ATTEMPTS", "--max-attempts", "10", "Attempts per AWS call, retries included."},
+		{"timeout", "SEK_TIMEOUT", "--timeout", "30m", "Deadline for the whole scan."},
+		{"call_timeout", "SEK_CALL_TIMEOUT", "--call-timeout", "2m", "Deadline for collecting one cluster."},
+		{"concurrency.regions", "SEK_CONCURRENCY__REGIONS", "--region-concurrency", "4", "Regions scanned at once."},
+		{"concurrency.clusters", "SEK_CONCURRENCY__CLUSTERS", "--cluster-concurrency", "8", "Clusters collected at once per region."},
+		{"params", "", "", "each check's defaults", "Per-check parameters: params.<CHECK_ID>.<name>. See docs/checks.md."},
+		{"mutes", "", "", "none", "List of {cluster, check, reason, expires} entries; muted results stay visible."},
+	}
+}
+
+// Defaults returns the configuration before any source is applied.
+func Defaults() Config {
+	return Config{
+		Output:      "table",
+		FailOn:      "none",
+		LogLevel:    "warn",
+		MaxAttempts: awsclient.DefaultMaxAttempts,
+		Timeout:     30 * time.Minute,
+		CallTimeout: 2 * time.Minute,
+		Concurrency: Concurrency{Regions: 4, Clusters: 8},
+	}
+}
+
+// Sources selects where settings come from. Flags holds only the flags the user set, keyed by
+// config key (for example "fail_on").
+type Sources struct {
+	File string
+	// FileRequired is true when the user named the file; the default sek.yaml may be absent.
+	FileRequired bool
+	Environ      []string
+	Flags        map[string]any
+}
+
+// Load merges defaults, file, env and flags, then validates against the check catalog.
+func Load(src Sources, checks []audit.Check) (Config, error) {
+	k := koanf.New(".")
+	def := Defaults()
+	if err := k.Load(confmap.Provider(map[string]any{
+		"output": def.Output, "fail_on": def.FailOn, "log_level": def.LogLevel, "max_attempts": def.MaxAttempts,
+		"timeout": def.Timeout.String(), "call_timeout": def.CallTimeout.String(),
+		"concurrency.regions": def.Concurrency.Regions, "concurrency.clusters": def.Concurrency.Clusters,
+	}, "."), nil); err != nil {
+		return Config{}, fmt.Errorf("load defaults: %w", err)
+	}
+	if src.File != "" {
+		if _, err := os.Stat(src.File); err == nil || src.FileRequired {
+			if err := k.Load(file.Provider(src.File), yaml.Parser()); err != nil {
+				return Config{}, fmt.Errorf("config file %s: %w", src.File, cleanYAMLError(err))
+			}
+		}
+	}
+	environ := src.Environ
+	if environ == nil {
+		environ = os.Environ()
+	}
+	if err := k.Load(env.Provider(".", env.Opt{
+		Prefix:      EnvPrefix,
+		EnvironFunc: func() []string { return environ },
+		TransformFunc: func(key, v string) (string, any) {
+			key = strings.ToLower(strings.TrimPrefix(key, EnvPrefix))
+			key = strings.ReplaceAll(key, "__", ".")
+			switch key {
+			case "regions", "clusters", "skip":
+				return key, splitList(v)
+			}
+			return key, v
+		},
+	}), nil); err != nil {
+		return Config{}, fmt.Errorf("read SEK_* environment: %w", err)
+	}
+	if len(src.Flags) > 0 {
+		if err := k.Load(confmap.Provider(src.Flags, "."), nil); err != nil {
+			return Config{}, fmt.Errorf("apply flags: %w", err)
+		}
+	}
+	var cfg Config
+	err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+			timeToStringHook,
+		),
+		ErrorUnused:      true,
+		WeaklyTypedInput: true,
+		Result:           &cfg,
+		TagName:          "koanf",
+	}})
+	if err != nil {
+		return Config{}, fmt.Errorf("invalid configuration: %w", cleanDecodeError(err))
+	}
+	if err := cfg.Validate(checks); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// timeToStringHook undoes YAML's eager timestamp parsing (expires: 2027-01-31), so dates reach
+// Mute.Rule as text and get one parser and one error message.
+func timeToStringHook(from, to reflect.Type, data any) (any, error) {
+	if t, ok := data.(time.Time); ok && to.Kind() == reflect.String {
+		if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+			return t.Format(time.DateOnly), nil
+		}
+		return t.Format(time.RFC3339), nil
+	}
+	return data, nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate checks every value and names the offending key.
+func (c *Config) Validate(checks []audit.Check) error {
+	var errs []error
+	for _, r := range c.Regions {
+		if err := awsclient.ValidateRegion(r); err != nil {
+			errs = append(errs, fmt.Errorf("regions: %w", err))
+		}
+	}
+	if err := audit.ValidateIDs(checks, c.Skip); err != nil {
+		errs = append(errs, fmt.Errorf("skip: %w", err))
+	}
+	if _, err := audit.ParseSeverity(c.FailOn); err != nil {
+		errs = append(errs, fmt.Errorf("fail_on: %w", err))
+	}
+	switch c.Output {
+	case "table", "json", "csv", "asff":
+	default:
+		errs = append(errs, fmt.Errorf("output: unknown format %q: use table, json, csv or asff", c.Output))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level: unknown level %q: use debug, info, warn or error", c.LogLevel))
+	}
+	if c.Concurrency.Regions < 1 || c.Concurrency.Clusters < 1 {
+		errs = append(errs, fmt.Errorf("concurrency: regions and clusters must be at least 1 (got %d and %d)", c.Concurrency.Regions, c.Concurrency.Clusters))
+	}
+	if c.MaxAttempts < 1 || c.MaxAttempts > 50 {
+		errs = append(errs, fmt.Errorf("max_attempts: %d is out of range: use 1 to 50", c.MaxAttempts))
+	}
+	if c.Timeout <= 0 || c.CallTimeout <= 0 {
+		errs = append(errs, errors.New("timeout and call_timeout must be positive durations such as 30m or 90s"))
+	}
+	errs = append(errs, validateParams(c.Params, checks)...)
+	for i, m := range c.Mutes {
+		if _, err := m.Rule(checks); err != nil {
+			errs = append(errs, fmt.Errorf("mutes[%d]: %w", i, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func validateParams(params map[string]map[string]any, checks []audit.Check) []error {
+	byID := map[string]audit.Check{}
+	for _, c := range checks {
+		byID[c.ID] = c
+	}
+	var errs []error
+	ids := make([]string, 0, len(params))
+	for id := range params {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		c, ok := byID[id]
+		if !ok {
+			errs = append(errs, fmt.Errorf("params.%s: %w", id, audit.ValidateIDs(checks, []string{id})))
+			continue
+		}
+		for name := range params[id] {
+			known := false
+			var names []string
+			for _, p := range c.Parameters {
+				names = append(names, p.Name)
+				known = known || p.Name == name
+			}
+			if !known {
+				valid := "it has no parameters"
+				if len(names) > 0 {
+					valid = "valid parameters: " + strings.Join(names, ", ")
+				}
+				errs = append(errs, fmt.Errorf("params.%s.%s: unknown parameter; %s", id, name, valid))
+			}
+		}
+	}
+	return errs
+}
+
+// Rule converts a mute entry into an audit.MuteRule, validating it.
+func (m Mute) Rule(checks []audit.Check) (audit.MuteRule, error) {
+	if strings.TrimSpace(m.Reason) == "" {
+		return audit.MuteRule{}, errors.New("reason is required: say why the result is accepted")
+	}
+	if m.Check == "" {
+		return audit.MuteRule{}, errors.New("check is required (a check id, or a glob such as EKS_NODE_*)")
+	}
+	if !strings.ContainsAny(m.Check, "*?[") {
+		if err := audit.ValidateIDs(checks, []string{m.Check}); err != nil {
+			return audit.MuteRule{}, fmt.Errorf("check: %w", err)
+		}
+	}
+	r := audit.MuteRule{Cluster: m.Cluster, Check: m.Check, Reason: m.Reason}
+	if m.Expires != "" {
+		t, err := parseDate(m.Expires)
+		if err != nil {
+			return audit.MuteRule{}, err
+		}
+		r.Expires = t
+	}
+	return r, nil
+}
+
+func parseDate(s string) (time.Time, error) {
+	for _, layout := range []string{time.DateOnly, time.RFC3339, "2006-01-02 15:04:05 -0700 MST"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("expires: %q is not a date: use YYYY-MM-DD", s)
+}
+
+// MuteRules returns the validated mute rules.
+func (c *Config) MuteRules(checks []audit.Check) ([]audit.MuteRule, error) {
+	out := make([]audit.MuteRule, 0, len(c.Mutes))
+	for i, m := range c.Mutes {
+		r, err := m.Rule(checks)
+		if err != nil {
+			return nil, fmt.Errorf("mutes[%d]: %w", i, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// SkipSet returns the skipped ids as a set.
+func (c *Config) SkipSet() map[string]bool {
+	s := make(map[string]bool, len(c.Skip))
+	for _, id := range c.Skip {
+		s[id] = true
+	}
+	return s
+}
+
+func cleanYAMLError(err error) error {
+	return fmt.Errorf("invalid YAML: %w", err)
+}
+
+// cleanDecodeError rewrites mapstructure's wording so it names the key and the fix.
+func cleanDecodeError(err error) error {
+	msg := err.Error()
+	msg = strings.ReplaceAll(msg, "has invalid keys:", "has unknown keys:")
+	msg = strings.ReplaceAll(msg, "'' ", "")
+	return errors.New(msg + " (see docs/configuration.md for every valid key)")
+}
