@@ -16,8 +16,8 @@ import (
 
 	"github.com/sek-dev/sek/internal/version"
 	"github.com/sek-dev/sek/pkg/audit"
-	"github.com/sek-dev/sek/pkg/eks"
 	"github.com/sek-dev/sek/pkg/report"
+	"github.com/sek-dev/sek/pkg/runner"
 )
 
 // Exit codes, part of the CLI contract.
@@ -122,7 +122,7 @@ func newChecksCmd(streams IO) *cobra.Command {
 		Long:  "List every check with its severity, standards, remediation and the IAM actions it needs.",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			checks := eks.Checks()
+			checks := checksOf()
 			switch output {
 			case "table":
 				return report.ChecksTable(streams.Stdout, checks)
@@ -194,4 +194,4 @@ func newLogger(w io.Writer, level string, json bool) *slog.Logger {
 }
 
 // checksOf returns the engine's catalog; kept as a function so tests and docs share one source.
-func checksOf() []audit.Check { return eks.Checks() }
+func checksOf() []audit.Check { return runner.Checks() }

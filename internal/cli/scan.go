@@ -7,17 +7,15 @@ import (
 	"io"
 	"path/filepath"
 	"sync"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/spf13/cobra"
 
 	"github.com/sek-dev/sek/internal/version"
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/pkg/config"
-	"github.com/sek-dev/sek/pkg/eks"
 	"github.com/sek-dev/sek/pkg/report"
+	"github.com/sek-dev/sek/pkg/runner"
 )
 
 type scanFlags struct {
@@ -69,7 +67,7 @@ sek.yaml in the working directory). Exit codes: 0 clean, 1 a failure at or above
 }
 
 func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) error {
-	checks := checksOf()
+	checks := runner.Checks()
 	src := config.Sources{File: sf.configFile, FileRequired: sf.configFile != "", Environ: streams.Environ, Flags: changedFlags(cmd.Flags())}
 	if src.File == "" {
 		src.File = config.DefaultFile
@@ -86,10 +84,6 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 	if cfg.AllRegions && len(cfg.Regions) > 0 {
 		return usageErr("--all-regions and --region are mutually exclusive: pass one or the other")
 	}
-	mutes, err := cfg.MuteRules(checks)
-	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
-	}
 	failOn, _ := audit.ParseSeverity(cfg.FailOn)
 	log := newLogger(streams.Stderr, cfg.LogLevel, false)
 
@@ -105,40 +99,12 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 		return &exitError{code: ExitUsage, err: err}
 	}
 	factory := awsclient.NewFactory(base)
-	regions := cfg.Regions
-	switch {
-	case cfg.AllRegions:
-		regions, err = awsclient.EnabledRegions(ctx, ec2.NewFromConfig(base))
-		if err != nil {
-			return &exitError{code: ExitIncomplete, err: err}
-		}
-	case len(regions) == 0:
-		if err := awsclient.ValidateRegion(base.Region); err != nil {
-			return &exitError{code: ExitUsage, err: fmt.Errorf("the configured AWS region: %w", err)}
-		}
-		regions = []string{base.Region}
-	}
-	if _, err := factory.AccountID(ctx); err != nil {
-		return &exitError{code: ExitIncomplete, err: fmt.Errorf("%w; check your AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) or --role-arn", err)}
-	}
-
-	engine := audit.NewEngine(eks.New(factory))
 	progress := newProgress(streams, cfg.Output == "table" && !sf.noProgress)
-	rep, err := engine.Run(ctx, audit.Options{
-		Regions:           regions,
-		Targets:           cfg.Clusters,
-		RegionConcurrency: cfg.Concurrency.Regions,
-		TargetConcurrency: cfg.Concurrency.Clusters,
-		CallTimeout:       cfg.CallTimeout,
-		Eval:              audit.EvalOptions{Now: time.Now().UTC(), Skip: cfg.SkipSet(), Params: cfg.Params},
-		Progress:          progress.event,
-		Logger:            log,
-	})
+	rep, err := runner.Scan(ctx, factory, runner.Request{Config: cfg, Progress: progress.event, Logger: log})
 	progress.done()
 	if err != nil {
 		return &exitError{code: ExitIncomplete, err: err}
 	}
-	audit.ApplyMutes(rep.Results, mutes, time.Now().UTC())
 
 	doc := report.NewDocument(rep, version.Get().Version)
 	publishFailed := false
