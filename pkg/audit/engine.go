@@ -145,12 +145,18 @@ func (e *Engine) Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	_ = g.Wait() // region goroutines never return errors; failures are ScanErrors
+	where := "any scanned region"
+	for _, e := range rep.Errors {
+		if e.Scope.Target == "" {
+			where = "the regions that could be listed"
+		}
+	}
 	for _, name := range opts.Targets {
 		if !discovered[name] {
 			rep.Errors = append(rep.Errors, ScanError{
 				Scope:   ScopeRef{Region: strings.Join(opts.Regions, ","), Target: name},
 				Stage:   "discover",
-				Message: fmt.Sprintf("%q was not found in any scanned region (%s); check the name and the --region flags", name, strings.Join(opts.Regions, ", ")),
+				Message: fmt.Sprintf("%q was not found in %s (%s); check the name and the --region flags", name, where, strings.Join(opts.Regions, ", ")),
 			})
 		}
 	}
@@ -219,7 +225,11 @@ func (e *Engine) runRegion(ctx context.Context, p Provider, region string, opts 
 	// The region as a whole completed only if discovery succeeded and no target failed; only then
 	// may reconciliation archive findings of targets that no longer exist.
 	if len(errs) == 0 && ctx.Err() == nil {
-		completed = append(completed, ScopeRef{Region: region, AccountID: accountOf(targets)})
+		account := accountOf(targets)
+		if a, ok := sess.(interface{ AccountID() string }); ok && account == "" {
+			account = a.AccountID()
+		}
+		completed = append(completed, ScopeRef{Region: region, AccountID: account})
 	}
 	names := make([]string, len(targets))
 	for i, t := range targets {

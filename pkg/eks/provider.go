@@ -73,6 +73,9 @@ type session struct {
 	region   *collect.Region
 }
 
+// AccountID names the account of the region, so an empty region still has a complete scope.
+func (s *session) AccountID() string { return s.region.AccountID }
+
 func (s *session) Discover(ctx context.Context, names []string) ([]audit.Target, error) {
 	all, err := s.region.ListClusters(ctx)
 	if err != nil {
