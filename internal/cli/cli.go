@@ -146,6 +146,8 @@ func flagKeys() map[string]string {
 		"external-id": "external_id", "log-level": "log_level", "max-attempts": "max_attempts",
 		"timeout": "timeout", "call-timeout": "call_timeout",
 		"region-concurrency": "concurrency.regions", "cluster-concurrency": "concurrency.clusters",
+		"accounts": "accounts", "organization": "organization", "ou": "organizational_units", "account-tag": "account_tags",
+		"role-name": "role_name", "account-concurrency": "concurrency.accounts",
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/pkg/config"
+	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/report"
 	"github.com/sek-dev/sek/pkg/runner"
 )
@@ -38,7 +39,9 @@ sek.yaml in the working directory). Exit codes: 0 clean, 1 a failure at or above
 		Example: `  sek scan --region us-east-1
   sek scan --all-regions --output json > sek.json
   sek scan --region eu-west-1 --cluster prod --fail-on high
-  sek scan --all-regions --publish`,
+  sek scan --all-regions --publish
+  sek scan --accounts 111111111111,222222222222 --role-name SekAuditRole --region us-east-1
+  sek scan --organization --ou ou-ab12-cd34ef56 --all-regions --publish`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd.Context(), cmd, streams, sf)
@@ -61,6 +64,12 @@ sek.yaml in the working directory). Exit codes: 0 clean, 1 a failure at or above
 	f.Duration("call-timeout", def.CallTimeout, "deadline for collecting one cluster (env SEK_CALL_TIMEOUT)")
 	f.Int("region-concurrency", def.Concurrency.Regions, "regions scanned at once (env SEK_CONCURRENCY__REGIONS)")
 	f.Int("cluster-concurrency", def.Concurrency.Clusters, "clusters collected at once per region (env SEK_CONCURRENCY__CLUSTERS)")
+	f.StringSlice("accounts", nil, "scan these accounts (comma-separated 12-digit ids) by assuming --role-name in each (env SEK_ACCOUNTS)")
+	f.Bool("organization", false, "scan every ACTIVE account of the AWS organization by assuming --role-name in each; needs organizations:ListAccounts (env SEK_ORGANIZATION)")
+	f.StringSlice("ou", nil, "with --organization: only accounts beneath these OU or root ids (env SEK_ORGANIZATIONAL_UNITS)")
+	f.StringArray("account-tag", nil, "with --organization: only accounts tagged key=value (or key, any value); repeat for several, all must match (env SEK_ACCOUNT_TAGS)")
+	f.String("role-name", def.RoleName, "audit role assumed in each account of --accounts/--organization (env SEK_ROLE_NAME)")
+	f.Int("account-concurrency", def.Concurrency.Accounts, "accounts scanned at once with --accounts/--organization (env SEK_CONCURRENCY__ACCOUNTS)")
 	f.BoolVar(&sf.showPassed, "show-passed", false, "table output: list passing and not-applicable results too")
 	f.BoolVar(&sf.noProgress, "no-progress", false, "do not show progress on stderr")
 	return cmd
@@ -89,6 +98,9 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
+	if cfg.MultiAccount() {
+		return runOrgScan(ctx, streams, cfg, sf, checks, failOn, log)
+	}
 
 	home := ""
 	if len(cfg.Regions) > 0 {
@@ -116,7 +128,12 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 			fmt.Fprintf(streams.Stderr, "sek: publishing to Security Hub: %s\n", perr)
 		}
 	}
-	if err := render(streams, cfg.Output, doc, rep, checks, sf); err != nil {
+	return conclude(streams, cfg.Output, doc, rep, checks, sf, failOn, publishFailed)
+}
+
+// conclude renders the report and turns it into the exit status.
+func conclude(streams IO, output string, doc report.Document, rep *audit.Report, checks []audit.Check, sf scanFlags, failOn audit.Severity, publishFailed bool) error {
+	if err := render(streams, output, doc, rep, checks, sf); err != nil {
 		return &exitError{code: ExitIncomplete, err: fmt.Errorf("write output: %w", err)}
 	}
 	switch {
@@ -155,7 +172,7 @@ func render(streams IO, format string, doc report.Document, rep *audit.Report, c
 	case "asff":
 		return renderASFF(streams.Stdout, rep, checks)
 	default:
-		return report.Table(streams.Stdout, rep, report.TableOptions{Color: streams.IsTerminal(streams.Stdout), ShowPassed: sf.showPassed})
+		return report.Table(streams.Stdout, rep, report.TableOptions{Color: streams.IsTerminal(streams.Stdout), ShowPassed: sf.showPassed, Accounts: doc.Summary.Accounts})
 	}
 }
 
@@ -166,6 +183,8 @@ type progress struct {
 	on                       bool
 	regions, total, finished int
 	failed                   int
+	// Multi-account scans also count accounts; regions then counts account-regions.
+	accounts, accountsDone, accountsFailed int
 }
 
 func newProgress(streams IO, wanted bool) *progress {
@@ -178,6 +197,30 @@ func (p *progress) event(e audit.ProgressEvent) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.count(e)
+	fmt.Fprintf(p.w, "\rscanning: %d/%d clusters in %d regions (%d failed)   ", p.finished, p.total, p.regions, p.failed)
+}
+
+func (p *progress) orgEvent(e org.Event) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch e.Kind {
+	case "account-done":
+		p.accountsDone++
+	case "account-failed":
+		p.accountsDone++
+		p.accountsFailed++
+	case "scan":
+		p.count(e.Scan)
+	}
+	fmt.Fprintf(p.w, "\rscanning: %d/%d accounts (%d failed), %d/%d clusters in %d account-regions (%d failed)   ",
+		p.accountsDone, p.accounts, p.accountsFailed, p.finished, p.total, p.regions, p.failed)
+}
+
+func (p *progress) count(e audit.ProgressEvent) {
 	switch e.Kind {
 	case "region-discovered":
 		p.regions++
@@ -188,7 +231,6 @@ func (p *progress) event(e audit.ProgressEvent) {
 		p.finished++
 		p.failed++
 	}
-	fmt.Fprintf(p.w, "\rscanning: %d/%d clusters in %d regions (%d failed)   ", p.finished, p.total, p.regions, p.failed)
 }
 
 func (p *progress) done() {

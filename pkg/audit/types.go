@@ -146,7 +146,9 @@ func (s ScopeRef) String() string {
 	if s.AccountID != "" {
 		parts = append(parts, s.AccountID)
 	}
-	parts = append(parts, s.Region)
+	if s.Region != "" {
+		parts = append(parts, s.Region)
+	}
 	if s.Target != "" {
 		parts = append(parts, s.Target)
 	}

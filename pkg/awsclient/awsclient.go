@@ -146,6 +146,28 @@ func ValidateRegion(r string) error {
 	return nil
 }
 
+var (
+	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
+	// An IAM role name, optionally behind a path (path/name).
+	roleNamePattern = regexp.MustCompile(`^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+)
+
+// ValidateAccountID rejects anything that is not a 12-digit account id.
+func ValidateAccountID(id string) error {
+	if !accountIDPattern.MatchString(id) {
+		return fmt.Errorf("invalid account id %q: an AWS account id is exactly 12 digits, such as 123456789012", id)
+	}
+	return nil
+}
+
+// ValidateRoleName rejects strings that cannot be an IAM role name, optionally after a path.
+func ValidateRoleName(name string) error {
+	if !roleNamePattern.MatchString(name) {
+		return fmt.Errorf("invalid role name %q: use the role's name (letters, digits and +=,.@_-, at most 64 characters), optionally after a path such as audit/SekAuditRole", name)
+	}
+	return nil
+}
+
 // Partition returns the ARN partition of a region.
 func Partition(region string) string {
 	switch {

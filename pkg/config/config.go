@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -30,17 +31,23 @@ const EnvPrefix = "SEK_"
 
 // Config is every setting of a scan.
 type Config struct {
-	Regions     []string `koanf:"regions"`
-	AllRegions  bool     `koanf:"all_regions"`
-	Clusters    []string `koanf:"clusters"`
-	Skip        []string `koanf:"skip"`
-	FailOn      string   `koanf:"fail_on"`
-	Output      string   `koanf:"output"`
-	Publish     bool     `koanf:"publish"`
-	RoleARN     string   `koanf:"role_arn"`
-	ExternalID  string   `koanf:"external_id"`
-	LogLevel    string   `koanf:"log_level"`
-	MaxAttempts int      `koanf:"max_attempts"`
+	Regions    []string `koanf:"regions"`
+	AllRegions bool     `koanf:"all_regions"`
+	Clusters   []string `koanf:"clusters"`
+	Skip       []string `koanf:"skip"`
+	FailOn     string   `koanf:"fail_on"`
+	Output     string   `koanf:"output"`
+	Publish    bool     `koanf:"publish"`
+	RoleARN    string   `koanf:"role_arn"`
+	// Accounts and Organization select a multi-account scan: RoleName is assumed in each.
+	Accounts            []string `koanf:"accounts"`
+	Organization        bool     `koanf:"organization"`
+	OrganizationalUnits []string `koanf:"organizational_units"`
+	AccountTags         []string `koanf:"account_tags"`
+	RoleName            string   `koanf:"role_name"`
+	ExternalID          string   `koanf:"external_id"`
+	LogLevel            string   `koanf:"log_level"`
+	MaxAttempts         int      `koanf:"max_attempts"`
 	// Timeout bounds the whole scan; CallTimeout bounds the collection of one cluster.
 	Timeout     time.Duration `koanf:"timeout"`
 	CallTimeout time.Duration `koanf:"call_timeout"`
@@ -54,6 +61,9 @@ type Config struct {
 type Concurrency struct {
 	Regions  int `koanf:"regions"`
 	Clusters int `koanf:"clusters"`
+	// Accounts bounds accounts scanned at once in a multi-account scan; each account then uses
+	// Regions and Clusters.
+	Accounts int `koanf:"accounts"`
 }
 
 // Mute silences a (cluster pattern, check) pair until an expiry date.
@@ -85,17 +95,26 @@ func Keys() []Key {
 		{"output", "SEK_OUTPUT", "--output", "table", "table, json, csv or asff."},
 		{"publish", "SEK_PUBLISH", "--publish", "false", "Publish findings to Security Hub."},
 		{"role_arn", "SEK_ROLE_ARN", "--role-arn", "none", "Role to assume in the target account."},
-		{"external_id", "SEK_EXTERNAL_ID", "--external-id", "none", "External id for the assumed role."},
+		{"external_id", "SEK_EXTERNAL_ID", "--external-id", "none", "External id for the assumed role (--role-arn, or each account's --role-name)."},
+		{"accounts", "SEK_ACCOUNTS", "--accounts", "none", "Scan these accounts (12-digit ids, comma-separated) by assuming role_name in each."},
+		{"organization", "SEK_ORGANIZATION", "--organization", "false", "Scan every ACTIVE account of the AWS organization (organizations:ListAccounts) by assuming role_name in each."},
+		{"organizational_units", "SEK_ORGANIZATIONAL_UNITS", "--ou", "whole organization", "With organization: only accounts beneath these OU or root ids (ou-..., r-...)."},
+		{"account_tags", "SEK_ACCOUNT_TAGS", "--account-tag", "none", "With organization: only accounts with all these tags (key=value, or key for any value)."},
+		{"role_name", "SEK_ROLE_NAME", "--role-name", DefaultRoleName, "Audit role assumed in each account of a multi-account scan."},
 		{"log_level", "SEK_LOG_LEVEL", "--log-level", "warn (CLI), info (Lambda)", "debug, info, warn or error."},
 		{"max_attempts", "SEK_MAX_ATTEMPTS", "--max-attempts", "10", "Attempts per AWS call, retries included."},
 		{"timeout", "SEK_TIMEOUT", "--timeout", "30m", "Deadline for the whole scan."},
 		{"call_timeout", "SEK_CALL_TIMEOUT", "--call-timeout", "2m", "Deadline for collecting one cluster."},
 		{"concurrency.regions", "SEK_CONCURRENCY__REGIONS", "--region-concurrency", "4", "Regions scanned at once."},
 		{"concurrency.clusters", "SEK_CONCURRENCY__CLUSTERS", "--cluster-concurrency", "8", "Clusters collected at once per region."},
+		{"concurrency.accounts", "SEK_CONCURRENCY__ACCOUNTS", "--account-concurrency", "4", "Accounts scanned at once in a multi-account scan (each with the region and cluster limits)."},
 		{"params", "", "", "each check's defaults", "Per-check parameters: params.<CHECK_ID>.<name>. See docs/checks.md."},
 		{"mutes", "", "", "none", "List of {cluster, check, reason, expires} entries; muted results stay visible."},
 	}
 }
+
+// DefaultRoleName is the member-account audit role the organization stack's StackSet creates.
+const DefaultRoleName = "SekAuditRole"
 
 // Defaults returns the configuration before any source is applied.
 func Defaults() Config {
@@ -106,7 +125,8 @@ func Defaults() Config {
 		MaxAttempts: awsclient.DefaultMaxAttempts,
 		Timeout:     30 * time.Minute,
 		CallTimeout: 2 * time.Minute,
-		Concurrency: Concurrency{Regions: 4, Clusters: 8},
+		Concurrency: Concurrency{Regions: 4, Clusters: 8, Accounts: 4},
+		RoleName:    DefaultRoleName,
 	}
 }
 
@@ -128,6 +148,7 @@ func Load(src Sources, checks []audit.Check) (Config, error) {
 		"output": def.Output, "fail_on": def.FailOn, "log_level": def.LogLevel, "max_attempts": def.MaxAttempts,
 		"timeout": def.Timeout.String(), "call_timeout": def.CallTimeout.String(),
 		"concurrency.regions": def.Concurrency.Regions, "concurrency.clusters": def.Concurrency.Clusters,
+		"concurrency.accounts": def.Concurrency.Accounts, "role_name": def.RoleName,
 	}, "."), nil); err != nil {
 		return Config{}, fmt.Errorf("load defaults: %w", err)
 	}
@@ -149,7 +170,7 @@ func Load(src Sources, checks []audit.Check) (Config, error) {
 			key = strings.ToLower(strings.TrimPrefix(key, EnvPrefix))
 			key = strings.ReplaceAll(key, "__", ".")
 			switch key {
-			case "regions", "clusters", "skip":
+			case "regions", "clusters", "skip", "accounts", "organizational_units", "account_tags":
 				return key, splitList(v)
 			}
 			return key, v
@@ -238,6 +259,7 @@ func (c *Config) Validate(checks []audit.Check) error {
 	if c.Timeout <= 0 || c.CallTimeout <= 0 {
 		errs = append(errs, errors.New("timeout and call_timeout must be positive durations such as 30m or 90s"))
 	}
+	errs = append(errs, c.validateAccounts()...)
 	errs = append(errs, validateParams(c.Params, checks)...)
 	for i, m := range c.Mutes {
 		if _, err := m.Rule(checks); err != nil {
@@ -245,6 +267,61 @@ func (c *Config) Validate(checks []audit.Check) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+var ouPattern = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$`)
+
+// MultiAccount reports whether the scan covers several accounts through role_name.
+func (c *Config) MultiAccount() bool { return len(c.Accounts) > 0 || c.Organization }
+
+func (c *Config) validateAccounts() []error {
+	var errs []error
+	for _, a := range c.Accounts {
+		if err := awsclient.ValidateAccountID(a); err != nil {
+			errs = append(errs, fmt.Errorf("accounts: %w", err))
+		}
+	}
+	if len(c.Accounts) > 0 && c.Organization {
+		errs = append(errs, errors.New("accounts and organization are mutually exclusive: list accounts, or scan the organization (narrowed with organizational_units / account_tags)"))
+	}
+	if !c.Organization && (len(c.OrganizationalUnits) > 0 || len(c.AccountTags) > 0) {
+		errs = append(errs, errors.New("organizational_units and account_tags filter the organization's accounts: also set organization (--organization)"))
+	}
+	for _, ou := range c.OrganizationalUnits {
+		if !ouPattern.MatchString(ou) {
+			errs = append(errs, fmt.Errorf("organizational_units: %q is not an OU or root id: use ids such as ou-ab12-cd34ef56 or r-ab12", ou))
+		}
+	}
+	for _, t := range c.AccountTags {
+		if k, _, _ := strings.Cut(t, "="); strings.TrimSpace(k) == "" {
+			errs = append(errs, fmt.Errorf("account_tags: %q has no key: use key=value, or key to match any value", t))
+		}
+	}
+	if c.MultiAccount() {
+		if err := awsclient.ValidateRoleName(c.RoleName); err != nil {
+			errs = append(errs, fmt.Errorf("role_name: %w", err))
+		}
+		if c.RoleARN != "" {
+			errs = append(errs, errors.New("role_arn names one account's role and cannot be combined with accounts or organization: set role_name (the role in every account); to start from another role, use an AWS profile with role_arn"))
+		}
+	}
+	if c.Concurrency.Accounts < 1 {
+		errs = append(errs, fmt.Errorf("concurrency.accounts: must be at least 1 (got %d)", c.Concurrency.Accounts))
+	}
+	return errs
+}
+
+// AccountTagFilter returns account_tags as a map; a bare key matches any value.
+func (c *Config) AccountTagFilter() map[string]string {
+	if len(c.AccountTags) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for _, t := range c.AccountTags {
+		k, v, _ := strings.Cut(t, "=")
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out
 }
 
 func validateParams(params map[string]map[string]any, checks []audit.Check) []error {

@@ -86,6 +86,8 @@ type TableOptions struct {
 	Color bool
 	// ShowPassed lists PASS and NOT_APPLICABLE rows too; by default only what needs attention.
 	ShowPassed bool
+	// Accounts, set for multi-account scans, adds an ACCOUNT column and a per-account summary.
+	Accounts []audit.AccountSummary
 }
 
 const (
@@ -121,7 +123,11 @@ func Table(w io.Writer, rep *audit.Report, o TableOptions) error {
 		}
 		return code + s + ansiReset
 	}
+	multi := len(o.Accounts) > 0
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if multi {
+		fmt.Fprint(tw, "ACCOUNT\t")
+	}
 	fmt.Fprintln(tw, "STATUS\tSEVERITY\tCHECK\tREGION\tCLUSTER\tRESOURCE\tMESSAGE")
 	rows := 0
 	for _, r := range rep.Results {
@@ -143,11 +149,17 @@ func Table(w io.Writer, rep *audit.Report, o TableOptions) error {
 		case r.Status == audit.Pass:
 			statusCell = paint(ansiGreen, status)
 		}
+		if multi {
+			fmt.Fprintf(tw, "%s\t", r.AccountID)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", statusCell, paint(severityColor(r.Severity), r.Severity.String()), r.CheckID,
 			r.Region, r.ClusterName, shortResource(r), r.Message)
 		rows++
 	}
 	if rows == 0 {
+		if multi {
+			fmt.Fprint(tw, "-\t")
+		}
 		fmt.Fprintln(tw, "-\t-\t-\t-\t-\t-\tnothing failed")
 	}
 	if err := tw.Flush(); err != nil {
@@ -170,19 +182,54 @@ func Table(w io.Writer, rep *audit.Report, o TableOptions) error {
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
+	if multi {
+		if err := accountTable(w, o.Accounts, paint); err != nil {
+			return err
+		}
+	}
 	var sev []string
 	for i := len(audit.Severities()) - 1; i >= 0; i-- {
 		v := audit.Severities()[i]
 		sev = append(sev, paint(severityColor(v), fmt.Sprintf("%s %d", v, s.FailedBy[v])))
 	}
 	fmt.Fprintf(w, "\nFailures by severity: %s\n", strings.Join(sev, ", "))
-	fmt.Fprintf(w, "Results: %d (pass %d, fail %d, error %d, not applicable %d, muted %d) across %d clusters in %d regions.\n",
+	fmt.Fprintf(w, "Results: %d (pass %d, fail %d, error %d, not applicable %d, muted %d) across %d clusters in %d regions",
 		s.Total, s.ByStatus[audit.Pass], s.ByStatus[audit.Fail], s.ByStatus[audit.Error], s.ByStatus[audit.NotApplicable], s.Muted, s.Clusters, len(rep.Regions))
+	if multi {
+		fmt.Fprintf(w, " of %d accounts", len(o.Accounts))
+	}
+	fmt.Fprintln(w, ".")
 	if len(rep.Errors) > 0 {
 		fmt.Fprintf(w, "\n%s\n", paint(ansiBold+ansiRed, fmt.Sprintf("Could not scan %d scope(s):", len(rep.Errors))))
 		for _, e := range rep.Errors {
 			fmt.Fprintf(w, "  %s [%s]: %s\n", e.Scope, e.Stage, e.Message)
 		}
+	}
+	return nil
+}
+
+func accountTable(w io.Writer, accounts []audit.AccountSummary, paint func(code, s string) string) error {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Per account:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ACCOUNT\tNAME\tSTATUS\tREGIONS\tCLUSTERS\tPASS\tFAIL\tERROR\tN/A\tSCOPE ERRORS")
+	for _, a := range accounts {
+		status := a.Status
+		switch a.Status {
+		case audit.AccountFailed:
+			status = paint(ansiBold+ansiRed, status)
+		case audit.AccountIncomplete:
+			status = paint(ansiYellow, status)
+		}
+		name := a.Name
+		if name == "" {
+			name = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", a.AccountID, name, status, a.Regions, a.Clusters,
+			a.ByStatus[audit.Pass], a.ByStatus[audit.Fail], a.ByStatus[audit.Error], a.ByStatus[audit.NotApplicable], a.ScopeErrors)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write table: %w", err)
 	}
 	return nil
 }

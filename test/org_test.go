@@ -1,0 +1,409 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+
+	"github.com/sek-dev/sek/internal/cli"
+	"github.com/sek-dev/sek/internal/demo"
+	"github.com/sek-dev/sek/pkg/awsclient"
+	"github.com/sek-dev/sek/pkg/org"
+	"github.com/sek-dev/sek/test/harness"
+)
+
+const auditRole = "SekAuditRole"
+
+// orgEstate is moto standing in for an AWS organization: a management account (the ambient
+// credentials) and member accounts created through organizations:CreateAccount, each seeded with
+// its own clusters by assuming a role into it, because moto keys all state by the account of
+// the credentials.
+type orgEstate struct {
+	moto     *harness.Moto
+	base     aws.Config
+	mgmt     string
+	accounts map[string]string // name → id
+	ou       string            // OU holding payments and data
+	// denied is an account whose audit role refuses AssumeRole (see denyingProxy).
+	denied string
+}
+
+// estateClusters are each member's clusters. "shared" exists in two accounts under the same name
+// and region, so per-account attribution cannot come from the name.
+func estateClusters() map[string][]demo.ClusterSpec {
+	all := []ekstypes.LogType{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+	return map[string][]demo.ClusterSpec{
+		"payments": {
+			{Region: "us-east-1", Name: "prod-payments", Version: "1.35", PrivateAccess: true, LogTypes: all, EncryptSecrets: true, RotateKey: true},
+			{Region: "us-east-1", Name: "shared", Version: "1.29", PublicAccess: true, PublicCIDRs: []string{"0.0.0.0/0"}},
+		},
+		"data": {
+			{Region: "eu-west-1", Name: "analytics", Version: "1.32", PublicAccess: true, PrivateAccess: true, PublicCIDRs: []string{"203.0.113.0/24"},
+				LogTypes: []ekstypes.LogType{"audit"}, EncryptSecrets: true},
+			{Region: "us-east-1", Name: "shared", Version: "1.35", PrivateAccess: true, LogTypes: all},
+		},
+		"edge": {
+			{Region: "us-east-1", Name: "edge", Version: "1.34", PublicAccess: true, PrivateAccess: true, PublicCIDRs: []string{"0.0.0.0/0"},
+				LogTypes: []ekstypes.LogType{"api", "audit"}},
+		},
+	}
+}
+
+// denyingProxy forwards everything to moto except sts:AssumeRole into the denied account, which
+// gets the AccessDenied error AWS returns when a role's trust policy does not admit the caller
+// (moto lets anyone assume any role, so this one refusal is served here).
+func denyingProxy(t *testing.T, motoURL string, denied *string) *httptest.Server {
+	t.Helper()
+	target, err := url.Parse(motoURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && *denied != "" {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "AssumeRole" &&
+				strings.Contains(form.Get("RoleArn"), "::"+*denied+":") {
+				w.Header().Set("Content-Type", "text/xml")
+				w.WriteHeader(http.StatusForbidden)
+				fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>`+
+					`<Message>User: arn:aws:iam::123456789012:user/scanner is not authorized to perform: sts:AssumeRole on resource: %s</Message></Error>`+
+					`<RequestId>4d1b4c7e-0000-4000-8000-000000000000</RequestId></ErrorResponse>`, form.Get("RoleArn"))
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func newOrgEstate(t *testing.T) *orgEstate {
+	t.Helper()
+	m := harness.StartMoto(t)
+	m.SetEnv(t)
+	e := &orgEstate{moto: m, accounts: map[string]string{}}
+	proxy := denyingProxy(t, m.URL, &e.denied)
+	t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
+	ctx := context.Background()
+	base, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.base = base
+	oc := organizations.NewFromConfig(base)
+	o, err := oc.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll})
+	if err != nil {
+		t.Fatalf("create organization: %v", err)
+	}
+	e.mgmt = aws.ToString(o.Organization.MasterAccountId)
+	roots, err := oc.ListRoots(ctx, &organizations.ListRootsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := aws.ToString(roots.Roots[0].Id)
+	ou, err := oc.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("workloads")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ou = aws.ToString(ou.OrganizationalUnit.Id)
+	// A nested OU: accounts beneath a child OU still belong to --ou of the parent.
+	nested, err := oc.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(e.ou), Name: aws.String("data")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	place := map[string]string{"payments": e.ou, "data": aws.ToString(nested.OrganizationalUnit.Id)}
+	for _, name := range []string{"payments", "data", "edge", "locked", "closed"} {
+		out, err := oc.CreateAccount(ctx, &organizations.CreateAccountInput{
+			AccountName: aws.String(name), Email: aws.String(name + "@example.com"),
+			Tags: []orgtypes.Tag{{Key: aws.String("team"), Value: aws.String(name)}, {Key: aws.String("sek"), Value: aws.String("audit")}},
+		})
+		if err != nil {
+			t.Fatalf("create account %s: %v", name, err)
+		}
+		id := aws.ToString(out.CreateAccountStatus.AccountId)
+		e.accounts[name] = id
+		if dest, ok := place[name]; ok {
+			if _, err := oc.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(id), SourceParentId: aws.String(root), DestinationParentId: aws.String(dest)}); err != nil {
+				t.Fatalf("move %s: %v", name, err)
+			}
+		}
+	}
+	if _, err := oc.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(e.accounts["closed"])}); err != nil {
+		t.Fatalf("close account: %v", err)
+	}
+	for name, specs := range estateClusters() {
+		member := e.memberConfig(name)
+		cfgFor := func(r string) aws.Config { c := member.Copy(); c.Region = r; return c }
+		if err := demo.Seed(ctx, cfgFor, specs); err != nil {
+			t.Fatalf("seed account %s: %v", name, err)
+		}
+	}
+	e.denied = e.accounts["locked"]
+	return e
+}
+
+// memberConfig acts as a member account, the way sek reaches it.
+func (e *orgEstate) memberConfig(name string) aws.Config {
+	return awsclient.AssumeRole(e.base, org.RoleARN("aws", e.accounts[name], auditRole), "", "seed")
+}
+
+func (e *orgEstate) ids(names ...string) string {
+	var out []string
+	for _, n := range names {
+		out = append(out, e.accounts[n])
+	}
+	return strings.Join(out, ",")
+}
+
+func (e *orgEstate) nameOf(id string) string {
+	for n, a := range e.accounts {
+		if a == id {
+			return n
+		}
+	}
+	if id == e.mgmt {
+		return "management"
+	}
+	return "unknown:" + id
+}
+
+func runSekIO(t *testing.T, terminal bool, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	streams := cli.IO{Stdout: &out, Stderr: &errb, Environ: os.Environ()}
+	if terminal {
+		streams.IsTerminal = func(w io.Writer) bool { return w == &errb }
+	}
+	code := cli.Main(context.Background(), args, streams)
+	return code, out.String(), errb.String()
+}
+
+// accountSummaries returns summary.accounts keyed by account id.
+func accountSummaries(t *testing.T, doc jsonDoc) map[string]map[string]any {
+	t.Helper()
+	raw, ok := doc.Summary["accounts"].([]any)
+	if !ok {
+		t.Fatalf("summary.accounts missing: %v", doc.Summary)
+	}
+	out := map[string]map[string]any{}
+	for _, a := range raw {
+		m := a.(map[string]any)
+		out[m["accountId"].(string)] = m
+	}
+	return out
+}
+
+func TestScanAcrossAccounts(t *testing.T) {
+	e := newOrgEstate(t)
+	regions := []string{"--region", "us-east-1", "--region", "eu-west-1"}
+
+	t.Run("each account's clusters are scanned with that account's credentials", func(t *testing.T) {
+		args := append([]string{"scan", "--accounts", e.ids("payments", "data", "edge"), "--role-name", auditRole, "--output", "json"}, regions...)
+		code, doc, out := runSek(t, args...)
+		if code != cli.ExitOK {
+			t.Fatalf("exit %d, want 0; output:\n%s", code, out)
+		}
+		if len(doc.Errors) != 0 {
+			t.Fatalf("unexpected scope errors: %v", doc.Errors)
+		}
+		got := map[string]map[string]bool{} // account name → cluster names
+		verdicts := map[string]string{}     // account/cluster/check → status
+		for _, r := range doc.Results {
+			acct := e.nameOf(r["accountId"].(string))
+			cluster := r["clusterName"].(string)
+			if got[acct] == nil {
+				got[acct] = map[string]bool{}
+			}
+			got[acct][cluster] = true
+			if arn := r["resourceArn"].(string); !strings.Contains(arn, ":"+r["accountId"].(string)+":") {
+				t.Errorf("result of %s/%s names a resource outside its account: %s", acct, cluster, arn)
+			}
+			verdicts[acct+"/"+cluster+"/"+r["checkId"].(string)] = r["status"].(string)
+		}
+		want := map[string]map[string]bool{}
+		for name, specs := range estateClusters() {
+			want[name] = map[string]bool{}
+			for _, s := range specs {
+				want[name][s.Name] = true
+			}
+		}
+		for name := range want {
+			if fmt.Sprint(sortedKeys(got[name])) != fmt.Sprint(sortedKeys(want[name])) {
+				t.Errorf("account %s: scanned clusters %v, want %v", name, sortedKeys(got[name]), sortedKeys(want[name]))
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("results came from %d accounts, want exactly %d: %v", len(got), len(want), got)
+		}
+		// The two clusters named "shared" differ, and each account's verdict is its own.
+		for k, w := range map[string]string{
+			"payments/shared/EKS_ENDPOINT_PUBLIC_OPEN": "FAIL", "data/shared/EKS_ENDPOINT_PUBLIC_OPEN": "PASS",
+			"payments/shared/EKS_AUDIT_LOGGING": "FAIL", "data/shared/EKS_AUDIT_LOGGING": "PASS",
+			"payments/prod-payments/EKS_SECRETS_ENCRYPTION": "PASS", "edge/edge/EKS_ENDPOINT_PUBLIC_OPEN": "FAIL",
+			"data/analytics/EKS_SECRETS_KMS_KEY_HEALTH": "FAIL",
+		} {
+			if verdicts[k] != w {
+				t.Errorf("%s: got %q, want %q", k, verdicts[k], w)
+			}
+		}
+		sums := accountSummaries(t, doc)
+		for name, clusters := range map[string]float64{"payments": 2, "data": 2, "edge": 1} {
+			s := sums[e.accounts[name]]
+			if s == nil {
+				t.Fatalf("no summary for %s", name)
+			}
+			if s["status"] != "complete" || s["clusters"] != clusters || s["regions"] != float64(2) {
+				t.Errorf("summary of %s = %v, want complete, %v clusters, 2 regions", name, s, clusters)
+			}
+		}
+		if n := doc.Summary["clusters"]; n != float64(5) {
+			t.Errorf("summary.clusters = %v, want 5 (same-named clusters of two accounts are two clusters)", n)
+		}
+	})
+
+	t.Run("an account whose role cannot be assumed is a scope error and the others continue", func(t *testing.T) {
+		args := append([]string{"scan", "--accounts", e.ids("locked", "payments"), "--output", "json"}, regions...)
+		code, doc, out := runSek(t, args...)
+		if code != cli.ExitIncomplete {
+			t.Fatalf("exit %d, want %d; output:\n%s", code, cli.ExitIncomplete, out)
+		}
+		if len(doc.Errors) != 1 || doc.Errors[0]["accountId"] != e.accounts["locked"] || doc.Errors[0]["stage"] != org.StageAssumeRole ||
+			!strings.Contains(doc.Errors[0]["message"].(string), "AccessDenied") {
+			t.Fatalf("errors = %v, want one assume-role AccessDenied error of the locked account", doc.Errors)
+		}
+		clusters := map[string]bool{}
+		for _, r := range doc.Results {
+			if r["accountId"] != e.accounts["payments"] {
+				t.Fatalf("result from unexpected account: %v", r)
+			}
+			clusters[r["clusterName"].(string)] = true
+		}
+		if !clusters["prod-payments"] || !clusters["shared"] {
+			t.Fatalf("the payments account was not scanned fully: %v", clusters)
+		}
+		sums := accountSummaries(t, doc)
+		if sums[e.accounts["locked"]]["status"] != "failed" || sums[e.accounts["payments"]]["status"] != "complete" {
+			t.Fatalf("account statuses: %v", sums)
+		}
+	})
+
+	t.Run("--organization scans every ACTIVE account, narrowed by OU and tag", func(t *testing.T) {
+		e.denied = "" // the locked account is part of this organization scan
+		defer func() { e.denied = e.accounts["locked"] }()
+		cases := []struct {
+			name  string
+			flags []string
+			want  []string
+		}{
+			{"whole organization", nil, []string{"data", "edge", "locked", "management", "payments"}},
+			{"an OU includes its child OUs", []string{"--ou", e.ou}, []string{"data", "payments"}},
+			{"tag filter", []string{"--account-tag", "team=edge"}, []string{"edge"}},
+			{"OU and tags combine", []string{"--ou", e.ou, "--account-tag", "team=data", "--account-tag", "sek"}, []string{"data"}},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				args := append([]string{"scan", "--organization", "--output", "json", "--region", "us-east-1"}, tc.flags...)
+				code, doc, out := runSek(t, args...)
+				if code != cli.ExitOK {
+					t.Fatalf("exit %d; output:\n%s", code, out)
+				}
+				var got []string
+				for id, s := range accountSummaries(t, doc) {
+					got = append(got, e.nameOf(id))
+					if s["status"] != "complete" {
+						t.Errorf("account %s: %v", e.nameOf(id), s)
+					}
+				}
+				sort.Strings(got)
+				if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+					t.Fatalf("scanned accounts %v, want %v (closed accounts never)", got, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("table output has an account column, a per-account summary and progress", func(t *testing.T) {
+		args := append([]string{"scan", "--accounts", e.ids("payments", "locked", "edge"), "--account-concurrency", "2"}, regions...)
+		code, stdout, stderr := runSekIO(t, true, args...)
+		if code != cli.ExitIncomplete {
+			t.Fatalf("exit %d; output:\n%s%s", code, stdout, stderr)
+		}
+		for _, want := range []string{"ACCOUNT", "Per account:", e.accounts["payments"], "complete", e.accounts["locked"], "failed", "of 3 accounts", "[assume-role]"} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("table lacks %q:\n%s", want, stdout)
+			}
+		}
+		if !strings.Contains(stderr, "3/3 accounts (1 failed)") {
+			t.Errorf("progress did not finish at 3/3 accounts with 1 failure:\n%q", stderr)
+		}
+	})
+
+	t.Run("usage errors", func(t *testing.T) {
+		for _, tc := range []struct {
+			args []string
+			msg  string
+		}{
+			{[]string{"scan", "--accounts", "12345"}, `invalid account id "12345"`},
+			{[]string{"scan", "--accounts", e.accounts["edge"], "--organization"}, "mutually exclusive"},
+			{[]string{"scan", "--ou", e.ou}, "also set organization"},
+			{[]string{"scan", "--accounts", e.accounts["edge"], "--role-arn", "arn:aws:iam::111111111111:role/x"}, "cannot be combined"},
+			{[]string{"scan", "--accounts", e.accounts["edge"], "--role-name", "bad role"}, `invalid role name "bad role"`},
+			{[]string{"scan", "--organization", "--account-tag", "team=nobody"}, "no ACTIVE account"},
+		} {
+			code, _, out := runSek(t, tc.args...)
+			if code != cli.ExitUsage || !strings.Contains(out, tc.msg) {
+				t.Errorf("sek %v: exit %d, want 2 with %q; output:\n%s", tc.args, code, tc.msg, out)
+			}
+		}
+	})
+
+	t.Run("assumed credentials see only their own account", func(t *testing.T) {
+		// Guards the premise of this test: if moto ignored the assumed account, every check above
+		// would pass trivially.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for name := range estateClusters() {
+			c := e.memberConfig(name)
+			out, err := iam.NewFromConfig(c).GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("sek-demo-cluster-role")})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !strings.Contains(aws.ToString(out.Role.Arn), e.accounts[name]) {
+				t.Fatalf("%s: role %s is not in the account", name, aws.ToString(out.Role.Arn))
+			}
+			c.Region = "us-east-1"
+			if _, err := securityhub.NewFromConfig(c).DescribeHub(ctx, &securityhub.DescribeHubInput{}); err != nil {
+				t.Fatalf("%s: Security Hub not enabled in us-east-1: %v", name, err)
+			}
+		}
+	})
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
