@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,12 +22,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/sek-dev/sek/internal/cli"
 	"github.com/sek-dev/sek/internal/demo"
 	"github.com/sek-dev/sek/pkg/awsclient"
+	sekconfig "github.com/sek-dev/sek/pkg/config"
 	"github.com/sek-dev/sek/pkg/org"
+	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/test/harness"
 )
 
@@ -406,4 +410,72 @@ func sortedKeys(m map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestOrganizationItems covers the organization state machine's data path without Step
+// Functions: the item list the list step writes to S3 for the Distributed Map's
+// S3JsonItemReader, and one map item scanned with its account's role.
+func TestOrganizationItems(t *testing.T) {
+	e := newOrgEstate(t)
+	ctx := context.Background()
+	accounts, err := org.ListAccounts(ctx, organizations.NewFromConfig(e.base), org.Filter{OUs: []string{e.ou}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items := org.Items(accounts, []string{"us-east-1", "eu-west-1"})
+	if len(items) != 4 || items[0].AccountID != items[1].AccountID || items[0].Region == items[1].Region {
+		t.Fatalf("items = %+v, want 2 accounts × 2 regions, account-major", items)
+	}
+	s3c := s3.NewFromConfig(e.base, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sek-items")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := org.WriteItems(ctx, s3c, "sek-items", "runs/1/items.json", items); err != nil {
+		t.Fatal(err)
+	}
+	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sek-items"), Key: aws.String("runs/1/items.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []map[string]any
+	if err := json.NewDecoder(obj.Body).Decode(&stored); err != nil {
+		t.Fatalf("the item list is not a JSON array: %v", err)
+	}
+	if len(stored) != 4 || stored[0]["accountId"] == nil || stored[0]["region"] == nil {
+		t.Fatalf("stored items = %v", stored)
+	}
+
+	cfg := loadTestConfig(t)
+	it := org.Item{AccountID: e.accounts["data"], Region: "eu-west-1", RoleName: auditRole}
+	run, err := org.RunItem(ctx, e.base, it, runner.Request{Config: cfg}, nil)
+	if err != nil || run.Err != nil {
+		t.Fatalf("run item: %v / %v", err, run.Err)
+	}
+	for _, r := range run.Report.Results {
+		if r.AccountID != e.accounts["data"] || r.Region != "eu-west-1" || r.ClusterName != "analytics" {
+			t.Fatalf("the item scanned outside its account and region: %+v", r)
+		}
+	}
+	o := run.Outcome("eu-west-1")
+	if o.Status != "complete" || o.Clusters != 1 || o.Results == 0 {
+		t.Fatalf("outcome = %+v", o)
+	}
+
+	e.denied = e.accounts["locked"]
+	run, err = org.RunItem(ctx, e.base, org.Item{AccountID: e.accounts["locked"], Region: "us-east-1", RoleName: auditRole}, runner.Request{Config: cfg}, nil)
+	if err != nil || run.Err == nil || run.Outcome("us-east-1").Status != "failed" {
+		t.Fatalf("a denied role must fail the item: %v / %+v", err, run)
+	}
+	if _, err := org.RunItem(ctx, e.base, org.Item{AccountID: e.accounts["data"], Region: "us-east-1", RoleARN: "arn:aws:iam::111111111111:role/x"}, runner.Request{Config: cfg}, nil); err == nil {
+		t.Fatal("an item whose role is in another account was accepted")
+	}
+}
+
+func loadTestConfig(t *testing.T) sekconfig.Config {
+	t.Helper()
+	cfg, err := sekconfig.Load(sekconfig.Sources{Environ: []string{}}, runner.Checks())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

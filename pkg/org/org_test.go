@@ -150,3 +150,40 @@ func TestStampAccountFillsRegionScopes(t *testing.T) {
 		t.Fatalf("not stamped: %+v", rep)
 	}
 }
+
+func TestItemMember(t *testing.T) {
+	m, err := Item{AccountID: "111122223333", Region: "cn-north-1", RoleName: "SekAuditRole", ExternalID: "x"}.Member()
+	if err != nil || m.RoleARN != "arn:aws-cn:iam::111122223333:role/SekAuditRole" || m.ExternalID != "x" {
+		t.Fatalf("member = %+v, %v", m, err)
+	}
+	m, err = Item{AccountID: "111122223333", Region: "us-east-1", RoleARN: "arn:aws:iam::111122223333:role/a/b"}.Member()
+	if err != nil || m.RoleARN != "arn:aws:iam::111122223333:role/a/b" {
+		t.Fatalf("member = %+v, %v", m, err)
+	}
+	for _, tc := range []struct {
+		it   Item
+		want string
+	}{
+		{Item{AccountID: "1", Region: "us-east-1", RoleName: "r"}, "accountId"},
+		{Item{AccountID: "111122223333", Region: "moon", RoleName: "r"}, "region"},
+		{Item{AccountID: "111122223333", Region: "us-east-1"}, "roleArn or roleName is required"},
+		{Item{AccountID: "111122223333", Region: "us-east-1", RoleName: "r", RoleARN: "arn:aws:iam::111122223333:role/r"}, "mutually exclusive"},
+		{Item{AccountID: "111122223333", Region: "us-east-1", RoleARN: "arn:aws:iam::999999999999:role/r"}, "not in the item's account"},
+		{Item{AccountID: "111122223333", Region: "us-east-1", RoleName: "has space"}, "roleName"},
+	} {
+		if _, err := tc.it.Member(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err %v, want %q", tc.it, err, tc.want)
+		}
+	}
+}
+
+func TestItemsAreAccountMajor(t *testing.T) {
+	items := Items([]Account{{ID: "111111111111", Name: "a"}, {ID: "222222222222"}}, []string{"us-east-1", "eu-west-1"})
+	var got []string
+	for _, it := range items {
+		got = append(got, it.AccountID[:1]+"/"+it.Region)
+	}
+	if strings.Join(got, " ") != "1/us-east-1 1/eu-west-1 2/us-east-1 2/eu-west-1" || items[0].AccountName != "a" {
+		t.Fatalf("items = %v", got)
+	}
+}
