@@ -75,8 +75,8 @@ func RunItem(ctx context.Context, base aws.Config, it Item, req runner.Request, 
 	return ScanAccount(ctx, base, m, req, after), nil
 }
 
-// Items crosses accounts with regions, accounts first, so a map with bounded concurrency
-// spreads its load over all regions of an account's quotas rather than one region of many.
+// Items crosses accounts with regions. The order is account-major and stable, so the map's
+// per-item results read in the same order from run to run.
 func Items(accounts []Account, regions []string) []Item {
 	out := make([]Item, 0, len(accounts)*len(regions))
 	for _, a := range accounts {
