@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/sek-dev/sek/internal/version.version=$(VERSION) \
 	-X github.com/sek-dev/sek/internal/version.date=$(DATE)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: all build demo test test-unit test-integration tools docs check-docs clean
+.PHONY: all build demo test test-unit test-integration test-perf bench tools docs check-docs clean
 
 all: build
 
@@ -27,7 +27,7 @@ docs: build ## regenerate generated docs
 	$(BIN)/sek checks --output markdown > docs/checks.md
 
 # Test targets. Each helper area adds its own target to TEST_TARGETS.
-TEST_TARGETS := test-unit test-integration
+TEST_TARGETS := test-unit test-integration test-perf
 
 test: tools $(TEST_TARGETS) ## run every test
 
@@ -37,6 +37,16 @@ test-unit:
 
 test-integration: build
 	$(GO) test -count=1 ./test/...
+
+# The fake AWS endpoint and the benchmark harness must keep working: a quick smoke run.
+test-perf:
+	$(GO) test -count=1 ./test/fakeaws/ ./test/bench/
+
+# Benchmarks against the fake AWS endpoint (docs/performance.md). Not part of `make test`: the
+# 1,020-cluster runs take minutes at the default 100 ms latency.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./test/bench/
+	$(GO) run ./test/bench/cmd/sekbench -sek $(BIN)/sek $(SEKBENCH_FLAGS)
 
 clean:
 	rm -rf $(BIN) dist
