@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -418,20 +419,17 @@ func sortedKeys(m map[string]bool) []string {
 func TestOrganizationItems(t *testing.T) {
 	e := newOrgEstate(t)
 	ctx := context.Background()
-	accounts, err := org.ListAccounts(ctx, organizations.NewFromConfig(e.base), org.Filter{OUs: []string{e.ou}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	items := org.Items(accounts, []string{"us-east-1", "eu-west-1"})
-	if len(items) != 4 || items[0].AccountID != items[1].AccountID || items[0].Region == items[1].Region {
-		t.Fatalf("items = %+v, want 2 accounts × 2 regions, account-major", items)
-	}
 	s3c := s3.NewFromConfig(e.base, func(o *s3.Options) { o.UsePathStyle = true })
 	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sek-items")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := org.WriteItems(ctx, s3c, "sek-items", "runs/1/items.json", items); err != nil {
+	cfg := loadTestConfig(t, "SEK_ORGANIZATION=true", "SEK_ORGANIZATIONAL_UNITS="+e.ou, "SEK_REGIONS=us-east-1,eu-west-1", "SEK_ITEMS_BUCKET=sek-items")
+	list, err := org.PlanItems(ctx, organizations.NewFromConfig(e.base), ec2.NewFromConfig(e.base), s3c, cfg, "runs/1/items.json")
+	if err != nil {
 		t.Fatal(err)
+	}
+	if list.Items != 4 || list.Accounts != 2 || list.Regions != 2 || list.Bucket != "sek-items" || list.Key != "runs/1/items.json" {
+		t.Fatalf("item list = %+v, want 2 accounts × 2 regions", list)
 	}
 	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sek-items"), Key: aws.String("runs/1/items.json")})
 	if err != nil {
@@ -441,11 +439,18 @@ func TestOrganizationItems(t *testing.T) {
 	if err := json.NewDecoder(obj.Body).Decode(&stored); err != nil {
 		t.Fatalf("the item list is not a JSON array: %v", err)
 	}
-	if len(stored) != 4 || stored[0]["accountId"] == nil || stored[0]["region"] == nil {
+	inOU := map[any]bool{e.accounts["payments"]: true, e.accounts["data"]: true}
+	if len(stored) != 4 || !inOU[stored[0]["accountId"]] || !inOU[stored[3]["accountId"]] || stored[0]["region"] != "us-east-1" {
 		t.Fatalf("stored items = %v", stored)
 	}
+	// Without configured regions, the items cover the regions enabled in the calling account.
+	all, err := org.PlanItems(ctx, organizations.NewFromConfig(e.base), ec2.NewFromConfig(e.base), s3c,
+		loadTestConfig(t, "SEK_ORGANIZATION=true", "SEK_ACCOUNT_TAGS=team=edge", "SEK_ITEMS_BUCKET=sek-items"), "runs/2/items.json")
+	if err != nil || all.Accounts != 1 || all.Regions < 17 || all.Items != all.Regions {
+		t.Fatalf("all-regions plan = %+v, %v", all, err)
+	}
 
-	cfg := loadTestConfig(t)
+	cfg = loadTestConfig(t)
 	it := org.Item{AccountID: e.accounts["data"], Region: "eu-west-1", RoleName: auditRole}
 	run, err := org.RunItem(ctx, e.base, it, runner.Request{Config: cfg}, nil)
 	if err != nil || run.Err != nil {
@@ -471,9 +476,9 @@ func TestOrganizationItems(t *testing.T) {
 	}
 }
 
-func loadTestConfig(t *testing.T) sekconfig.Config {
+func loadTestConfig(t *testing.T, environ ...string) sekconfig.Config {
 	t.Helper()
-	cfg, err := sekconfig.Load(sekconfig.Sources{Environ: []string{}}, runner.Checks())
+	cfg, err := sekconfig.Load(sekconfig.Sources{Environ: append([]string{}, environ...)}, runner.Checks())
 	if err != nil {
 		t.Fatal(err)
 	}

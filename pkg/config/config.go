@@ -45,9 +45,12 @@ type Config struct {
 	OrganizationalUnits []string `koanf:"organizational_units"`
 	AccountTags         []string `koanf:"account_tags"`
 	RoleName            string   `koanf:"role_name"`
-	ExternalID          string   `koanf:"external_id"`
-	LogLevel            string   `koanf:"log_level"`
-	MaxAttempts         int      `koanf:"max_attempts"`
+	// ItemsBucket is where the organization stack's list step writes the account × region
+	// items its Distributed Map reads (Lambda only).
+	ItemsBucket string `koanf:"items_bucket"`
+	ExternalID  string `koanf:"external_id"`
+	LogLevel    string `koanf:"log_level"`
+	MaxAttempts int    `koanf:"max_attempts"`
 	// Timeout bounds the whole scan; CallTimeout bounds the collection of one cluster.
 	Timeout     time.Duration `koanf:"timeout"`
 	CallTimeout time.Duration `koanf:"call_timeout"`
@@ -105,6 +108,7 @@ func Keys() []Key {
 		{"max_attempts", "SEK_MAX_ATTEMPTS", "--max-attempts", "10", "Attempts per AWS call, retries included."},
 		{"timeout", "SEK_TIMEOUT", "--timeout", "30m", "Deadline for the whole scan."},
 		{"call_timeout", "SEK_CALL_TIMEOUT", "--call-timeout", "2m", "Deadline for collecting one cluster."},
+		{"items_bucket", "SEK_ITEMS_BUCKET", "", "none", "Lambda, organization stack: S3 bucket the list step writes the account × region items to."},
 		{"concurrency.regions", "SEK_CONCURRENCY__REGIONS", "--region-concurrency", "4", "Regions scanned at once."},
 		{"concurrency.clusters", "SEK_CONCURRENCY__CLUSTERS", "--cluster-concurrency", "8", "Clusters collected at once per region."},
 		{"concurrency.accounts", "SEK_CONCURRENCY__ACCOUNTS", "--account-concurrency", "4", "Accounts scanned at once in a multi-account scan (each with the region and cluster limits)."},
