@@ -2,23 +2,68 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"time"
 
+	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+
+	"github.com/sek-dev/sek/internal/version"
+	"github.com/sek-dev/sek/pkg/asff"
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/awsclient"
+	"github.com/sek-dev/sek/pkg/securityhub"
 )
 
-// errPublishUnavailable is returned until the Security Hub publisher is wired in (issue 4).
-var errPublishUnavailable = errors.New("Security Hub publishing is not available in this build yet")
-
-// publish sends the report to Security Hub. TODO(issue 4): replace with pkg/securityhub.
-func publish(ctx context.Context, factory *awsclient.Factory, rep *audit.Report, checks []audit.Check, log *slog.Logger) (any, error) {
-	return nil, errPublishUnavailable
+// publish sends the report to Security Hub in each result's region. The outcome goes into the
+// JSON document; an error means some finding or region was not published, which makes the exit
+// status 3.
+func publish(ctx context.Context, factory *awsclient.Factory, rep *audit.Report, checks []audit.Check, po securityhub.PublishOptions, log *slog.Logger) (*securityhub.Outcome, error) {
+	account, err := factory.AccountID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := securityhub.New(securityhub.Options{
+		Client:    func(region string) securityhub.API { return sh.NewFromConfig(factory.Config(region)) },
+		AccountID: account,
+		Version:   version.Get().Version,
+		Checks:    checks,
+		Logger:    log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := p.Publish(ctx, rep, po)
+	if err != nil {
+		return nil, err
+	}
+	if out.Problems() == 0 {
+		return out, nil
+	}
+	var parts []string
+	if n := len(out.Failed); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d findings not accepted (first: %s: %s)", n, out.Failed[0].FindingID, out.Failed[0].Message))
+	}
+	if n := len(out.SkippedRegions); n > 0 {
+		var regions []string
+		for _, s := range out.SkippedRegions {
+			regions = append(regions, s.Region)
+		}
+		parts = append(parts, fmt.Sprintf("Security Hub not enabled in %s (%d findings not published)", strings.Join(regions, ", "), out.NotPublished))
+	}
+	for _, e := range out.Errors {
+		parts = append(parts, fmt.Sprintf("%s in %s: %s", e.Operation, e.Region, e.Message))
+	}
+	return out, fmt.Errorf("%s", strings.Join(parts, "; "))
 }
 
-// renderASFF writes findings as ASFF. TODO(issue 4): replace with pkg/asff.
+// renderASFF writes the findings `--publish` would import, as a JSON array of ASFF findings.
 func renderASFF(w io.Writer, rep *audit.Report, checks []audit.Check) error {
-	return errPublishUnavailable
+	now := rep.FinishedAt
+	if now.IsZero() {
+		now = time.Now().UTC()
+	}
+	return asff.Render(w, rep.Results, checks, version.Get().Version, now)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/report"
 	"github.com/sek-dev/sek/pkg/runner"
+	"github.com/sek-dev/sek/pkg/securityhub"
 )
 
 type scanFlags struct {
@@ -121,8 +122,11 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 	doc := report.NewDocument(rep, version.Get().Version)
 	publishFailed := false
 	if cfg.Publish {
-		summary, perr := publish(ctx, factory, rep, checks, log)
-		doc.Publish = summary
+		po := securityhub.PublishOptions{SkippedChecks: cfg.Skip, TargetsNarrowed: len(cfg.Clusters) > 0}
+		summary, perr := publish(ctx, factory, rep, checks, po, log)
+		if summary != nil {
+			doc.Publish = summary
+		}
 		if perr != nil {
 			publishFailed = true
 			fmt.Fprintf(streams.Stderr, "sek: publishing to Security Hub: %s\n", perr)

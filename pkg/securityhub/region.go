@@ -34,7 +34,7 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 	productARN := asff.ProductARN(region, p.opts.AccountID)
 
 	if reason, err := p.checkHub(ctx, client, lim, region); reason != "" {
-		log.Warn("Security Hub is not enabled in this region; skipping it", "reason", reason, "findings", len(w.results))
+		log.Warn("skipping region without Security Hub", "reason", reason, "findings", len(w.results))
 		out.SkippedRegions = append(out.SkippedRegions, SkippedRegion{Region: region, Reason: reason, Findings: len(w.results)})
 		out.NotPublished += len(w.results)
 		return out
