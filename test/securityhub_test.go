@@ -126,6 +126,30 @@ func TestSecurityHubFindingLifecycle(t *testing.T) {
 	t.Run("a fixed check is imported as PASSED and resolved unless suppressed", func(t *testing.T) {
 		fixedCheckIsImportedAsPassedAndResolvedUnlessSuppressed(t, e)
 	})
+	t.Run("--output asff writes the findings --publish would import", asffOutputMatchesPublish)
+}
+
+func asffOutputMatchesPublish(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := cli.Main(context.Background(), []string{"scan", "--region", "us-east-1", "--output", "asff"}, cli.IO{Stdout: &out, Stderr: &errb, Environ: os.Environ()})
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var findings []shtypes.AwsSecurityFinding
+	if err := json.Unmarshal(out.Bytes(), &findings); err != nil {
+		t.Fatalf("--output asff is not a JSON array of findings: %v\n%s", err, out.String())
+	}
+	if len(findings) != 16 {
+		t.Errorf("%d findings for us-east-1, want 16", len(findings))
+	}
+	for _, f := range findings {
+		if err := asff.Validate(f); err != nil {
+			t.Error(err)
+		}
+		if aws.ToString(f.ProductArn) != asff.ProductARN("us-east-1", demoAccount) {
+			t.Errorf("%s: ProductArn %s", aws.ToString(f.Id), aws.ToString(f.ProductArn))
+		}
+	}
 }
 
 // TestSecurityHubArchiving deletes clusters and breaks scans, and checks that only a completed

@@ -42,6 +42,14 @@ func run() error {
 		k, v, _ := strings.Cut(kv, "=")
 		os.Setenv(k, v)
 	}
+	// moto lacks Security Hub's BatchUpdateFindings; the test proxy serves it, so resolving a
+	// fixed finding can be shown.
+	proxy, err := harness.LaunchProxy(moto.URL)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	os.Setenv("AWS_ENDPOINT_URL", proxy.URL)
 	base, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("load SDK config: %w", err)
@@ -66,7 +74,7 @@ func run() error {
 		return err
 	}
 	fmt.Println(summariseJSON(out))
-	return nil
+	return securityHubLifecycle(ctx, sek, args, cfgFor)
 }
 
 // sekRun runs sek and shows its output. Exit codes 1 and 3 are expected: the sample estate has

@@ -30,6 +30,7 @@ import (
 type Proxy struct {
 	URL  string
 	moto string
+	srv  *httptest.Server
 
 	mu       sync.Mutex
 	updates  []BatchUpdate
@@ -56,13 +57,23 @@ var credentialRegion = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/([^/]+)/`)
 // StartProxy starts a proxy to motoURL for the test's lifetime.
 func StartProxy(t TB, motoURL string) *Proxy {
 	t.Helper()
+	p, err := LaunchProxy(motoURL)
+	if err != nil {
+		t.Fatalf("start the Security Hub proxy: %v", err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// LaunchProxy starts a proxy to motoURL; Close stops it.
+func LaunchProxy(motoURL string) (*Proxy, error) {
 	target, err := url.Parse(motoURL)
 	if err != nil {
-		t.Fatalf("moto URL %q: %v", motoURL, err)
+		return nil, fmt.Errorf("moto URL %q: %w", motoURL, err)
 	}
 	p := &Proxy{moto: motoURL}
 	forward := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := p.fault(r); f != nil {
 			writeError(w, f.status, f.code, "fault injected by the test proxy")
 			return
@@ -76,10 +87,12 @@ func StartProxy(t TB, motoURL string) *Proxy {
 		}
 		forward.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	p.URL = srv.URL
-	return p
+	p.URL = p.srv.URL
+	return p, nil
 }
+
+// Close stops the proxy.
+func (p *Proxy) Close() { p.srv.Close() }
 
 // Fail makes every request matching match fail with an AWS-shaped error until ClearFaults.
 func (p *Proxy) Fail(match func(*http.Request) bool, status int, code string) {
