@@ -382,6 +382,10 @@ func TestScanAcrossAccounts(t *testing.T) {
 		}
 	})
 
+	t.Run("--publish imports each account's findings into its own Security Hub", func(t *testing.T) {
+		publishAcrossAccounts(t, e, regions)
+	})
+
 	t.Run("assumed credentials see only their own account", func(t *testing.T) {
 		// Guards the premise of this test: if moto ignored the assumed account, every check above
 		// would pass trivially.

@@ -396,3 +396,56 @@ func regionWithoutSecurityHubIsSkippedAndCounted(t *testing.T, e *hubEnv) {
 		t.Errorf("us-east-1 holds %d findings, want 16", n)
 	}
 }
+
+// publishAcrossAccounts runs inside TestScanAcrossAccounts (it reuses that seeded organization):
+// each member account's findings must land in that account's own Security Hub, imported with
+// that account's credentials, and nowhere else.
+func publishAcrossAccounts(t *testing.T, e *orgEstate, regions []string) {
+	names := []string{"payments", "data", "edge"}
+	args := append([]string{"scan", "--accounts", e.ids(names...), "--role-name", auditRole, "--publish", "--output", "json"}, regions...)
+	var out, errb bytes.Buffer
+	code := cli.Main(context.Background(), args, cli.IO{Stdout: &out, Stderr: &errb, Environ: os.Environ()})
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d, want 0:\n%s", code, errb.String())
+	}
+	var doc struct {
+		Results []audit.Result                 `json:"results"`
+		Publish map[string]securityhub.Outcome `json:"publish"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatalf("output: %v", err)
+	}
+	want := map[string]int{} // account → results
+	for _, r := range doc.Results {
+		want[r.AccountID]++
+	}
+	for _, name := range names {
+		id := e.accounts[name]
+		o, ok := doc.Publish[id]
+		if !ok || o.Imported != want[id] || o.Problems() != 0 {
+			t.Errorf("%s: publish outcome %+v (present %v), want %d imported and no problems", name, o, ok, want[id])
+		}
+		member := e.memberConfig(name)
+		got := 0
+		for _, region := range []string{"us-east-1", "eu-west-1"} {
+			c := member.Copy()
+			c.Region = region
+			pages := sh.NewGetFindingsPaginator(sh.NewFromConfig(c), &sh.GetFindingsInput{MaxResults: aws.Int32(100)})
+			for pages.HasMorePages() {
+				page, err := pages.NextPage(context.Background())
+				if err != nil {
+					t.Fatalf("%s %s: %v", name, region, err)
+				}
+				for _, f := range page.Findings {
+					got++
+					if aws.ToString(f.AwsAccountId) != id || aws.ToString(f.ProductArn) != asff.ProductARN(region, id) {
+						t.Errorf("%s's hub in %s holds %s of account %s (%s)", name, region, aws.ToString(f.Id), aws.ToString(f.AwsAccountId), aws.ToString(f.ProductArn))
+					}
+				}
+			}
+		}
+		if got != want[id] {
+			t.Errorf("%s's Security Hub holds %d findings, want its %d results", name, got, want[id])
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/report"
 	"github.com/sek-dev/sek/pkg/runner"
+	"github.com/sek-dev/sek/pkg/securityhub"
 )
 
 // runOrgScan scans several accounts: the ambient credentials assume role_name in each account,
@@ -39,8 +40,13 @@ func runOrgScan(ctx context.Context, streams IO, cfg config.Config, sf scanFlags
 	progress.accounts = len(accounts)
 	var after org.AfterScan
 	if cfg.Publish {
+		po := securityhub.PublishOptions{SkippedChecks: cfg.Skip, TargetsNarrowed: len(cfg.Clusters) > 0}
 		after = func(ctx context.Context, acct org.Account, f *awsclient.Factory, rep *audit.Report) (any, error) {
-			return publish(ctx, f, rep, checks, log.With("account", acct.ID))
+			out, err := publish(ctx, f, rep, checks, po, log.With("account", acct.ID))
+			if out == nil {
+				return nil, err // a typed nil would render as "null" in the JSON
+			}
+			return out, err
 		}
 	}
 	out, err := org.Scan(ctx, org.Request{

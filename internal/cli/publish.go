@@ -46,11 +46,13 @@ func publish(ctx context.Context, factory *awsclient.Factory, rep *audit.Report,
 	if n := len(out.Failed); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d findings not accepted (first: %s: %s)", n, out.Failed[0].FindingID, out.Failed[0].Message))
 	}
-	if n := len(out.SkippedRegions); n > 0 {
-		var regions []string
-		for _, s := range out.SkippedRegions {
+	var regions []string
+	for _, s := range out.SkippedRegions {
+		if s.Findings > 0 {
 			regions = append(regions, s.Region)
 		}
+	}
+	if len(regions) > 0 {
 		parts = append(parts, fmt.Sprintf("Security Hub not enabled in %s (%d findings not published)", strings.Join(regions, ", "), out.NotPublished))
 	}
 	for _, e := range out.Errors {

@@ -197,7 +197,8 @@ type Failure struct {
 	Message   string `json:"message"`
 }
 
-// SkippedRegion is a region where Security Hub is not enabled.
+// SkippedRegion is a region where Security Hub is not enabled; Findings is how many findings
+// were therefore not published (zero when the region had nothing to publish).
 type SkippedRegion struct {
 	Region   string `json:"region"`
 	Reason   string `json:"reason"`
@@ -211,9 +212,17 @@ type RegionError struct {
 	Message   string `json:"message"`
 }
 
-// Problems counts everything that should make a run's exit status non-zero.
+// Problems counts everything that should make a run's exit status non-zero. A region without
+// Security Hub counts only when it had findings to publish: scanning every region of an account
+// that enabled Security Hub where it runs clusters is not a failure.
 func (o *Outcome) Problems() int {
-	return len(o.Failed) + len(o.SkippedRegions) + len(o.Errors)
+	n := len(o.Failed) + len(o.Errors)
+	for _, s := range o.SkippedRegions {
+		if s.Findings > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 func (o *Outcome) merge(other *Outcome) {

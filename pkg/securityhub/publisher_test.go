@@ -310,10 +310,16 @@ func TestRegionWithoutSecurityHubIsSkipped(t *testing.T) {
 	c := &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	rOff := result("x", "CHECK_A", audit.Fail)
 	rOff.Region, rOff.ResourceARN, rOff.Scope.Region = "ap-south-2", "arn:aws:eks:ap-south-2:123456789012:cluster/x", "ap-south-2"
-	p := newPublisher(t, map[string]*fakeHub{region: on, "ap-south-2": off}, c, nil)
-	out := publish(t, p, rep([]audit.Result{result("a", "CHECK_A", audit.Fail), rOff}, audit.ScopeRef{AccountID: acct, Region: "ap-south-2"}), PublishOptions{})
-	if out.Imported != 1 || len(out.SkippedRegions) != 1 || out.NotPublished != 1 {
+	empty := newFakeHub() // scanned, no clusters, no hub: nothing is lost there
+	empty.disabled = true
+	p := newPublisher(t, map[string]*fakeHub{region: on, "ap-south-2": off, "ca-central-1": empty}, c, nil)
+	out := publish(t, p, rep([]audit.Result{result("a", "CHECK_A", audit.Fail), rOff},
+		audit.ScopeRef{AccountID: acct, Region: "ap-south-2"}, audit.ScopeRef{AccountID: acct, Region: "ca-central-1"}), PublishOptions{})
+	if out.Imported != 1 || len(out.SkippedRegions) != 2 || out.NotPublished != 1 {
 		t.Fatalf("outcome %+v", out)
+	}
+	if e := out.SkippedRegions[1]; e.Region != "ca-central-1" || e.Findings != 0 {
+		t.Errorf("empty region recorded as %+v", e)
 	}
 	s := out.SkippedRegions[0]
 	if s.Region != "ap-south-2" || s.Findings != 1 || !strings.Contains(s.Reason, "not enabled") || !strings.Contains(s.Reason, "enable-security-hub") {
@@ -323,7 +329,7 @@ func TestRegionWithoutSecurityHubIsSkipped(t *testing.T) {
 		t.Error("the disabled region was called beyond DescribeHub")
 	}
 	if out.Problems() != 1 {
-		t.Errorf("Problems() = %d, want 1 so the exit status reflects the skipped region", out.Problems())
+		t.Errorf("Problems() = %d, want 1: the region that lost findings counts, the empty one does not", out.Problems())
 	}
 }
 

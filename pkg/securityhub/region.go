@@ -34,7 +34,12 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 	productARN := asff.ProductARN(region, p.opts.AccountID)
 
 	if reason, err := p.checkHub(ctx, client, lim, region); reason != "" {
-		log.Warn("skipping region without Security Hub", "reason", reason, "findings", len(w.results))
+		if len(w.results) > 0 {
+			log.Warn("skipping region without Security Hub", "reason", reason, "findings", len(w.results))
+		} else {
+			// Nothing to publish, and without a hub there are no findings to reconcile either.
+			log.Info("region without Security Hub has nothing to publish", "reason", reason)
+		}
 		out.SkippedRegions = append(out.SkippedRegions, SkippedRegion{Region: region, Reason: reason, Findings: len(w.results)})
 		out.NotPublished += len(w.results)
 		return out
