@@ -1,0 +1,68 @@
+// Command infra is Sek's CDK app. The CDK CLI runs it for `cdk synth|deploy|destroy` (see
+// cdk.json); `make synth` runs it directly with CDK_OUTDIR=cdk.out, no CLI or network needed.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/sek-dev/sek/infra/stacks"
+)
+
+func main() {
+	err := run()
+	jsii.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sek infra:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	props := &awscdk.AppProps{}
+	// The CLI passes cdk.json's context (plus -c overrides) in CDK_CONTEXT_JSON. Run directly,
+	// the app reads cdk.json itself so `make synth` honours the same settings.
+	if os.Getenv("CDK_CONTEXT_JSON") == "" {
+		ctx, err := cdkJSONContext("cdk.json")
+		if err != nil {
+			return err
+		}
+		props.Context = &ctx
+	}
+	app := awscdk.NewApp(props)
+	cfg, err := stacks.FromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	if _, _, err := stacks.Build(app, cfg, stacks.RegistryReadActions()); err != nil {
+		return err
+	}
+	stacks.ApplyNag(app)
+	app.Synth(nil)
+	return nil
+}
+
+func cdkJSONContext(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]any{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var doc struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("parse %s: %w (it must be valid JSON)", path, err)
+	}
+	if doc.Context == nil {
+		doc.Context = map[string]any{}
+	}
+	return doc.Context, nil
+}
