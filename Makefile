@@ -50,3 +50,35 @@ bench: build
 
 clean:
 	rm -rf $(BIN) dist
+
+# Infrastructure: the CDK app in infra/ (its own Go module, so the CLI and Lambda builds never
+# compile the CDK). synth and the tests need only Go and node; deploy/destroy use the CDK CLI from
+# npm and AWS credentials. See docs/deploy.md. Pass CLI options with CDK_ARGS, e.g.
+#   make deploy CDK_ARGS='-c sek:regions=eu-west-1,us-east-1 -c sek:alarmEmail=ops@example.com'
+CDK ?= npx --yes aws-cdk@2
+CDK_ARGS ?=
+INFRA_ENV := JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+# cfn-lint rules tolerated in our templates; the reasons are in infra/stacks/cfnlint_test.go.
+CFN_LINT_IGNORE := W3005
+TEST_TARGETS += test-infra
+
+.PHONY: synth deploy destroy test-infra tools-infra
+
+synth: lambda ## write the CloudFormation templates to infra/cdk.out (settings from infra/cdk.json)
+	cd infra && rm -rf cdk.out && $(INFRA_ENV) CDK_OUTDIR=cdk.out $(GO) run .
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+		cfn-lint --ignore-checks $(CFN_LINT_IGNORE) -- infra/cdk.out/*.template.json && echo "cfn-lint: clean"; \
+	else echo "cfn-lint not installed; skipped linting (pip install cfn-lint)"; fi
+	@ls infra/cdk.out/*.template.json
+
+deploy: lambda ## deploy the auditor (and forwarders) to the current AWS account with the CDK CLI
+	cd infra && $(INFRA_ENV) $(CDK) deploy --all $(CDK_ARGS)
+
+destroy: lambda ## remove every Sek stack from the current AWS account
+	cd infra && $(INFRA_ENV) $(CDK) destroy --all $(CDK_ARGS)
+
+tools-infra: ## install cfn-lint if missing
+	@command -v cfn-lint >/dev/null 2>&1 || pip install 'cfn-lint>=1,<2'
+
+test-infra: tools-infra ## CDK stacks: template and IAM assertions, cdk-nag, cfn-lint, event pattern
+	cd infra && $(INFRA_ENV) $(GO) vet ./... && $(INFRA_ENV) $(GO) test -count=1 ./...

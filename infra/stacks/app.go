@@ -20,6 +20,9 @@ func ForwarderStackName(region string) string { return forwarderStackName + regi
 
 // Build adds the auditor stack and one forwarder per extra region to app.
 func Build(app awscdk.App, cfg Config, readActions []string) (*AuditorStack, []*ForwarderStack, error) {
+	if err := cfg.CheckSkips(RegistryCheckIDs()); err != nil {
+		return nil, nil, err
+	}
 	var env *awscdk.Environment
 	if cfg.HomeRegion != "" {
 		env = &awscdk.Environment{Region: jsii.String(cfg.HomeRegion)}

@@ -36,10 +36,13 @@ const (
 
 // Environment variables the auditor Lambda reads. The Lambda's own configuration loader must use
 // the same names; LambdaEnvironment is the single place the infrastructure sets them.
+// They are keys of pkg/config (config.Keys), which a test checks.
 const (
-	EnvRegions  = "SEK_REGIONS"   // comma-separated regions to scan; unset = every enabled region
-	EnvSkip     = "SEK_SKIP"      // comma-separated check ids not to run
-	EnvLogLevel = "SEK_LOG_LEVEL" // debug, info, warn or error
+	EnvRegions    = "SEK_REGIONS"     // comma-separated regions to scan
+	EnvAllRegions = "SEK_ALL_REGIONS" // "true" when no regions are listed: scan every enabled region
+	EnvSkip       = "SEK_SKIP"        // comma-separated check ids not to run
+	EnvLogLevel   = "SEK_LOG_LEVEL"   // debug, info, warn or error
+	EnvPublish    = "SEK_PUBLISH"     // always "true": the deployed auditor publishes to Security Hub
 )
 
 // Defaults used when the context leaves a setting out.
@@ -233,6 +236,26 @@ func (c Config) CheckLambdaDir() error {
 	return nil
 }
 
+// CheckSkips fails if a skipped check id is not one of known, so a typo cannot leave a check
+// running that the user meant to turn off.
+func (c Config) CheckSkips(known []string) error {
+	ok := map[string]bool{}
+	for _, id := range known {
+		ok[id] = true
+	}
+	var unknown []string
+	for _, id := range c.SkipChecks {
+		if !ok[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("context %s: unknown check ids %s; valid ids are %s (see `sek checks`)",
+			CtxSkipChecks, strings.Join(unknown, ", "), strings.Join(known, ", "))
+	}
+	return nil
+}
+
 // ForwarderRegions lists the regions that get a forwarder stack: the listed regions other than
 // the home region, sorted and without duplicates.
 func (c Config) ForwarderRegions() []string {
@@ -251,12 +274,15 @@ func (c Config) ForwarderRegions() []string {
 	return out
 }
 
-// LambdaEnvironment is the auditor function's environment. Empty lists are left out so the
-// Lambda applies its own default (every enabled region, no skipped checks).
+// LambdaEnvironment is the auditor function's environment, the one place the stack sets it.
+// With no regions listed the function scans every region enabled in the account: without
+// SEK_ALL_REGIONS, Sek's configuration would default to the function's own region only.
 func (c Config) LambdaEnvironment() map[string]string {
-	env := map[string]string{EnvLogLevel: c.LogLevel}
+	env := map[string]string{EnvLogLevel: c.LogLevel, EnvPublish: "true"}
 	if len(c.Regions) > 0 {
 		env[EnvRegions] = strings.Join(c.Regions, ",")
+	} else {
+		env[EnvAllRegions] = "true"
 	}
 	if len(c.SkipChecks) > 0 {
 		env[EnvSkip] = strings.Join(c.SkipChecks, ",")

@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sek-dev/sek/pkg/config"
+	"github.com/sek-dev/sek/pkg/eks"
 )
 
 func lookup(m map[string]any) ContextLookup {
@@ -56,7 +59,7 @@ func TestFromContextJSONAndCommandLineForms(t *testing.T) {
 		t.Errorf("forwarder regions = %v", got)
 	}
 	env := a.LambdaEnvironment()
-	want := map[string]string{EnvRegions: "eu-west-1,us-east-1", EnvSkip: "a.b,c", EnvLogLevel: "debug"}
+	want := map[string]string{EnvRegions: "eu-west-1,us-east-1", EnvSkip: "a.b,c", EnvLogLevel: "debug", EnvPublish: "true"}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("environment = %v, want %v", env, want)
 	}
@@ -150,4 +153,54 @@ func TestEventNamesAreUniqueAndNonEmpty(t *testing.T) {
 	if len(seen) != 26 {
 		t.Errorf("%d event names, want the 26 the auditor handles", len(seen))
 	}
+}
+
+func TestSkipsMustNameRegisteredChecks(t *testing.T) {
+	c := DefaultConfig()
+	c.SkipChecks = []string{"EKS_VERSION_SUPPORTED", "EKS_NO_SUCH_CHECK"}
+	err := c.CheckSkips(RegistryCheckIDs())
+	if err == nil || !strings.Contains(err.Error(), "EKS_NO_SUCH_CHECK") || strings.Contains(err.Error(), "unknown check ids EKS_VERSION_SUPPORTED") {
+		t.Errorf("error = %v, want it to name only EKS_NO_SUCH_CHECK", err)
+	}
+	c.SkipChecks = RegistryCheckIDs()[:1]
+	if err := c.CheckSkips(RegistryCheckIDs()); err != nil {
+		t.Error(err)
+	}
+}
+
+// The function's environment must mean to Sek's configuration loader what the stack intends:
+// every variable is a documented key, and loading them gives the configured values.
+func TestLambdaEnvironmentReadsBackThroughSekConfig(t *testing.T) {
+	documented := map[string]bool{}
+	for _, k := range config.Keys() {
+		documented[k.Env] = true
+	}
+	full := fullConfig
+	minimal := DefaultConfig()
+	for name, c := range map[string]Config{"full": full, "minimal": minimal} {
+		env := c.LambdaEnvironment()
+		var environ []string
+		for k, v := range env {
+			if !documented[k] {
+				t.Errorf("%s: %s is not a key of pkg/config", name, k)
+			}
+			environ = append(environ, k+"="+v)
+		}
+		got, err := config.Load(config.Sources{Environ: environ}, eks.Checks())
+		if err != nil {
+			t.Fatalf("%s: pkg/config rejects the function environment %v: %v", name, environ, err)
+		}
+		if !reflect.DeepEqual(got.Regions, nilIfEmpty(c.Regions)) || got.AllRegions != (len(c.Regions) == 0) ||
+			!reflect.DeepEqual(got.Skip, nilIfEmpty(c.SkipChecks)) || got.LogLevel != c.LogLevel || !got.Publish {
+			t.Errorf("%s: loaded regions=%v all=%v skip=%v level=%s publish=%v from %v",
+				name, got.Regions, got.AllRegions, got.Skip, got.LogLevel, got.Publish, environ)
+		}
+	}
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }

@@ -30,7 +30,7 @@ var fullConfig = Config{
 	ForwardEvents:    true,
 	HomeRegion:       "eu-west-1",
 	Schedule:         "rate(6 hours)",
-	SkipChecks:       []string{"eks-public-endpoint", "eks-version"},
+	SkipChecks:       []string{"EKS_ENDPOINT_PUBLIC_ENABLED", "EKS_VERSION_SUPPORTED"},
 	LogLevel:         "debug",
 	AlarmEmail:       "ops@example.com",
 	MemoryMB:         1024,

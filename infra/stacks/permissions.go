@@ -20,6 +20,16 @@ func RegistryReadActions() []string {
 	return audit.Permissions(eks.Checks(), eks.BasePermissions()...)
 }
 
+// RegistryCheckIDs are the ids of every registered check, which skip lists must name.
+func RegistryCheckIDs() []string {
+	var ids []string
+	for _, c := range eks.Checks() {
+		ids = append(ids, c.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
 // Security Hub actions the publisher needs. Import is scoped to the account's own default
 // product; the others act on the account's hub.
 const (

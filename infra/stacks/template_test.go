@@ -31,22 +31,22 @@ func TestFunctionRuntimeArchitectureAndSettings(t *testing.T) {
 	env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 	want := map[string]any{
 		EnvRegions:  "eu-west-1,us-east-1,eu-central-1,us-east-1",
-		EnvSkip:     "eks-public-endpoint,eks-version",
+		EnvSkip:     "EKS_ENDPOINT_PUBLIC_ENABLED,EKS_VERSION_SUPPORTED",
 		EnvLogLevel: "debug",
+		EnvPublish:  "true",
 	}
 	if !reflect.DeepEqual(env, want) {
 		t.Errorf("environment = %v, want %v", env, want)
 	}
 
-	// Defaults: 512 MB, 600 s, and no SEK_REGIONS/SEK_SKIP, so the Lambda scans every enabled
-	// region with every check.
+	// Defaults: 512 MB, 600 s, every enabled region, every check.
 	_, minFn := only(t, s.tpl(t, "SekMinimal"), "AWS::Lambda::Function")
 	if minFn["MemorySize"] != float64(DefaultMemoryMB) || minFn["Timeout"] != float64(DefaultTimeoutSeconds) {
 		t.Errorf("default memory/timeout = %v/%v, want %d/%d", minFn["MemorySize"], minFn["Timeout"], DefaultMemoryMB, DefaultTimeoutSeconds)
 	}
 	minEnv := minFn["Environment"].(map[string]any)["Variables"].(map[string]any)
-	if !reflect.DeepEqual(minEnv, map[string]any{EnvLogLevel: "info"}) {
-		t.Errorf("default environment = %v, want only %s=info", minEnv, EnvLogLevel)
+	if !reflect.DeepEqual(minEnv, map[string]any{EnvLogLevel: "info", EnvAllRegions: "true", EnvPublish: "true"}) {
+		t.Errorf("default environment = %v", minEnv)
 	}
 	if minFn["FunctionName"] != DefaultFunctionName {
 		t.Errorf("default function name = %v", minFn["FunctionName"])
