@@ -58,6 +58,9 @@ clean:
 CDK ?= npx --yes aws-cdk@2
 CDK_ARGS ?=
 INFRA_ENV := JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+# -mod=mod: infra imports the root module through a replace directive, so a dependency the root
+# module adds later must not break these targets until someone runs `go mod tidy` in infra/.
+INFRA_GOFLAGS := -mod=mod
 # cfn-lint rules tolerated in our templates; the reasons are in infra/stacks/cfnlint_test.go.
 CFN_LINT_IGNORE := W3005
 TEST_TARGETS += test-infra
@@ -65,7 +68,7 @@ TEST_TARGETS += test-infra
 .PHONY: synth deploy destroy test-infra tools-infra
 
 synth: lambda ## write the CloudFormation templates to infra/cdk.out (settings from infra/cdk.json)
-	cd infra && rm -rf cdk.out && $(INFRA_ENV) CDK_OUTDIR=cdk.out $(GO) run .
+	cd infra && rm -rf cdk.out && $(INFRA_ENV) CDK_OUTDIR=cdk.out $(GO) run $(INFRA_GOFLAGS) .
 	@if command -v cfn-lint >/dev/null 2>&1; then \
 		cfn-lint --ignore-checks $(CFN_LINT_IGNORE) -- infra/cdk.out/*.template.json && echo "cfn-lint: clean"; \
 	else echo "cfn-lint not installed; skipped linting (pip install cfn-lint)"; fi
@@ -81,4 +84,4 @@ tools-infra: ## install cfn-lint if missing
 	@command -v cfn-lint >/dev/null 2>&1 || pip install 'cfn-lint>=1,<2'
 
 test-infra: tools-infra ## CDK stacks: template and IAM assertions, cdk-nag, cfn-lint, event pattern
-	cd infra && $(INFRA_ENV) $(GO) vet ./... && $(INFRA_ENV) $(GO) test -count=1 ./...
+	cd infra && $(INFRA_ENV) $(GO) vet $(INFRA_GOFLAGS) ./... && $(INFRA_ENV) $(GO) test $(INFRA_GOFLAGS) -count=1 ./...
