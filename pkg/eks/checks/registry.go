@@ -24,3 +24,11 @@ func ClusterRules() []ClusterRule {
 		ControlPlaneLoggingAll(),
 	}
 }
+
+// RegionRule is a check over one region's account services.
+type RegionRule = audit.Rule[*inventory.RegionServices]
+
+// RegionRules returns a fresh list of every account-services check, in catalog order.
+func RegionRules() []RegionRule {
+	return []RegionRule{}
+}

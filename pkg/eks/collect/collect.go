@@ -1,6 +1,10 @@
 // Package collect turns AWS API responses into inventory snapshots. It is the only EKS code that
-// performs I/O. Lookups shared by clusters in one region (KMS keys, the version catalog, security
-// groups) are made once per region and scan and reused.
+// performs I/O. Lookups shared by clusters in one region (KMS keys, the version catalog, VPC
+// state, add-on versions) are made once per region and scan; IAM lookups once per scan.
+//
+// Within a cluster, every call is issued as soon as its inputs are known: the list calls that
+// need only the cluster name start together with DescribeCluster, and each dependent call starts
+// when its own parent returns, so the collection time is the longest dependent chain of calls.
 package collect
 
 import (
@@ -8,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,28 +21,10 @@ import (
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sek-dev/sek/pkg/eks/inventory"
 )
-
-// EKSAPI is the subset of the EKS client the collector calls.
-type EKSAPI interface {
-	ListClusters(ctx context.Context, in *eks.ListClustersInput, optFns ...func(*eks.Options)) (*eks.ListClustersOutput, error)
-	DescribeCluster(ctx context.Context, in *eks.DescribeClusterInput, optFns ...func(*eks.Options)) (*eks.DescribeClusterOutput, error)
-	DescribeClusterVersions(ctx context.Context, in *eks.DescribeClusterVersionsInput, optFns ...func(*eks.Options)) (*eks.DescribeClusterVersionsOutput, error)
-}
-
-// KMSAPI is the subset of the KMS client the collector calls.
-type KMSAPI interface {
-	DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error)
-	GetKeyRotationStatus(ctx context.Context, in *kms.GetKeyRotationStatusInput, optFns ...func(*kms.Options)) (*kms.GetKeyRotationStatusOutput, error)
-}
-
-// Clients are the per-region service clients.
-type Clients struct {
-	EKS EKSAPI
-	KMS KMSAPI
-}
 
 // Region collects snapshots for one region. It is safe for concurrent use by many clusters.
 type Region struct {
@@ -46,9 +33,27 @@ type Region struct {
 	Partition string
 	Clients   Clients
 	Now       func() time.Time
+	// IAM is the scan-wide IAM cache; IAM is global, so every Region of a scan shares one.
+	// Nil gives the region a private cache.
+	IAM *IAMCache
+	// Base bounds lookups shared between clusters. They must not inherit one cluster's deadline
+	// or cancellation, or a failure of that cluster would be memoised as a failure for all.
+	Base context.Context
 
-	versions memo[string, *inventory.VersionCatalog]
-	keys     memo[string, keyResult]
+	iamOnce sync.Once
+
+	versions        memo[string, *inventory.VersionCatalog]
+	keys            memo[string, keyResult]
+	vpcs            memo[string, fact[*inventory.VPC]]
+	sgs             memo[string, fact[map[string]*inventory.SecurityGroup]]
+	subnets         memo[string, subnetFacts]
+	flowLogs        memo[string, fact[[]inventory.FlowLog]]
+	endpoints       memo[string, fact[[]inventory.VPCEndpoint]]
+	launchTemplates memo[[2]string, fact[*inventory.LaunchTemplateData]]
+	ebsDefault      memo[string, fact[*bool]]
+	addonVersions   memo[[2]string, fact[*inventory.AddonCompat]]
+	amiReleases     memo[string, fact[string]]
+	addonNames      memo[string, fact[[]string]]
 }
 
 type keyResult struct {
@@ -58,6 +63,30 @@ type keyResult struct {
 
 // ErrClusterNotFound means the cluster no longer exists (for example after DeleteCluster).
 var ErrClusterNotFound = errors.New("cluster not found")
+
+func (r *Region) iam() *IAMCache {
+	r.iamOnce.Do(func() {
+		if r.IAM == nil {
+			r.IAM = NewIAMCache()
+		}
+	})
+	return r.IAM
+}
+
+// shared returns the context for a memoised lookup started on behalf of ctx's cluster.
+func (r *Region) shared(ctx context.Context) context.Context {
+	if r.Base != nil {
+		return r.Base
+	}
+	return context.WithoutCancel(ctx)
+}
+
+func (r *Region) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now().UTC()
+}
 
 // ListClusters returns every cluster name in the region.
 func (r *Region) ListClusters(ctx context.Context) ([]string, error) {
@@ -73,48 +102,133 @@ func (r *Region) ListClusters(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
+// clusterRun is the state of one cluster's collection: the snapshot being filled, a lock for
+// the error map and the maps shared by goroutines, and the DescribeCluster result others wait on.
+type clusterRun struct {
+	r    *Region
+	name string
+	c    *inventory.Cluster
+	mu   sync.Mutex
+	desc *future[*ekstypes.Cluster]
+}
+
+func (cr *clusterRun) fail(action string, err error) {
+	cr.mu.Lock()
+	cr.c.Errors[action] = err
+	cr.mu.Unlock()
+}
+
+func (cr *clusterRun) setRole(role *inventory.IAMRole) {
+	cr.mu.Lock()
+	cr.c.Roles[role.ARN] = role
+	cr.mu.Unlock()
+}
+
 // Cluster collects the snapshot of one cluster. An error means the cluster itself could not be
 // described; facts that only some checks need are recorded in the snapshot's Errors instead.
 func (r *Region) Cluster(ctx context.Context, name string) (*inventory.Cluster, error) {
-	out, err := r.Clients.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
+	cr := &clusterRun{
+		r:    r,
+		name: name,
+		c: &inventory.Cluster{
+			Name: name, AccountID: r.AccountID, Region: r.Name, Partition: r.Partition,
+			Logging: map[string]bool{}, Errors: inventory.Errors{},
+			Roles: map[string]*inventory.IAMRole{}, Principals: map[string]inventory.Principal{},
+		},
+		desc: newFuture[*ekstypes.Cluster](),
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return cr.describe(gctx) })
+	g.Go(func() error { cr.c.Versions = r.versionCatalog(gctx); return nil })
+	g.Go(func() error { cr.ebsDefault(gctx); return nil })
+	g.Go(func() error { cr.logGroup(gctx); return nil })
+	g.Go(func() error { cr.instances(gctx); return nil })
+	g.Go(func() error { cr.nodeGroups(gctx, g); return nil })
+	g.Go(func() error { cr.fargateProfiles(gctx, g); return nil })
+	g.Go(func() error { cr.addons(gctx, g); return nil })
+	g.Go(func() error { cr.accessEntries(gctx, g); return nil })
+	g.Go(func() error { cr.podIdentities(gctx, g); return nil })
+	g.Go(func() error { cr.identityConfigs(gctx, g); return nil })
+	// IAM facts that depend on DescribeCluster; the account's role list is fetched meanwhile.
+	g.Go(func() error { cr.oidc(gctx); return nil })
+	g.Go(func() error { cr.afterDescribe(gctx, g); return nil })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("collect cluster %q in %s: %w", name, r.Name, err)
+	}
+	return cr.c, nil
+}
+
+func (cr *clusterRun) describe(ctx context.Context) error {
+	out, err := cr.r.Clients.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cr.name)})
+	if err == nil && out.Cluster == nil {
+		err = errors.New("empty response")
+	}
 	if err != nil {
 		var nf *ekstypes.ResourceNotFoundException
 		if errors.As(err, &nf) {
-			return nil, fmt.Errorf("describe cluster %q in %s: %w", name, r.Name, ErrClusterNotFound)
+			err = fmt.Errorf("describe cluster %q in %s: %w", cr.name, cr.r.Name, ErrClusterNotFound)
+		} else {
+			err = fmt.Errorf("describe cluster %q in %s (eks:DescribeCluster): %w", cr.name, cr.r.Name, err)
 		}
-		return nil, fmt.Errorf("describe cluster %q in %s (eks:DescribeCluster): %w", name, r.Name, err)
+		cr.desc.set(nil, err)
+		return err
 	}
-	if out.Cluster == nil {
-		return nil, fmt.Errorf("describe cluster %q in %s: empty response", name, r.Name)
-	}
-	c := r.fromDescribe(out.Cluster)
-	c.Versions = r.versionCatalog(ctx)
-	if key := secretsKeyARN(c.Encryption); key != "" {
-		kr := r.keys.get(key, func() keyResult { return r.describeKey(ctx, key) })
-		c.SecretsKey = kr.key
-		for k, v := range kr.errs {
-			c.Errors[k] = v
-		}
-	}
-	return c, nil
+	cr.mu.Lock()
+	cr.r.applyDescribe(cr.c, out.Cluster)
+	cr.mu.Unlock()
+	cr.desc.set(out.Cluster, nil)
+	return nil
 }
 
-func (r *Region) fromDescribe(k *ekstypes.Cluster) *inventory.Cluster {
-	c := &inventory.Cluster{
-		Name:               aws.ToString(k.Name),
-		ARN:                aws.ToString(k.Arn),
-		AccountID:          r.AccountID,
-		Region:             r.Name,
-		Partition:          r.Partition,
-		Status:             string(k.Status),
-		Version:            aws.ToString(k.Version),
-		PlatformVersion:    aws.ToString(k.PlatformVersion),
-		RoleARN:            aws.ToString(k.RoleArn),
-		Tags:               k.Tags,
-		Logging:            map[string]bool{},
-		DeletionProtection: k.DeletionProtection,
-		Errors:             inventory.Errors{},
+// afterDescribe starts the lookups that need DescribeCluster's answer.
+func (cr *clusterRun) afterDescribe(ctx context.Context, g *errgroup.Group) {
+	k, err := cr.desc.wait(ctx)
+	if err != nil {
+		return
 	}
+	c := cr.c
+	if key := secretsKeyARN(c.Encryption); key != "" {
+		g.Go(func() error {
+			kr := cr.r.keys.get(key, func() keyResult { return cr.r.describeKey(cr.r.shared(ctx), key) })
+			cr.mu.Lock()
+			c.SecretsKey = kr.key
+			for a, e := range kr.errs {
+				c.Errors[a] = e
+			}
+			cr.mu.Unlock()
+			return nil
+		})
+	}
+	if vpc := c.Endpoint.VPCID; vpc != "" {
+		g.Go(func() error { cr.network(ctx, vpc); return nil })
+	}
+	if role := aws.ToString(k.RoleArn); role != "" {
+		g.Go(func() error { cr.role(ctx, role); return nil })
+	}
+	if c.AutoMode.Enabled && c.AutoMode.NodeRoleARN != "" {
+		g.Go(func() error { cr.role(ctx, c.AutoMode.NodeRoleARN); return nil })
+	}
+}
+
+// role collects a role's trust and policies into the snapshot, once per scan.
+func (cr *clusterRun) role(ctx context.Context, arn string) *inventory.IAMRole {
+	role := cr.r.iam().Role(ctx, cr.r.Clients.IAM, arn, cr.r.AccountID)
+	cr.setRole(role)
+	return role
+}
+
+func (r *Region) applyDescribe(c *inventory.Cluster, k *ekstypes.Cluster) {
+	c.Name = aws.ToString(k.Name)
+	c.ARN = aws.ToString(k.Arn)
+	c.Status = string(k.Status)
+	c.Version = aws.ToString(k.Version)
+	c.PlatformVersion = aws.ToString(k.PlatformVersion)
+	c.RoleARN = aws.ToString(k.RoleArn)
+	c.Tags = k.Tags
+	c.DeletionProtection = k.DeletionProtection
 	if acct := accountFromARN(c.ARN); acct != "" {
 		c.AccountID = acct
 	}
@@ -155,7 +269,21 @@ func (r *Region) fromDescribe(k *ekstypes.Cluster) *inventory.Cluster {
 	if k.UpgradePolicy != nil {
 		c.UpgradeSupportType = string(k.UpgradePolicy.SupportType)
 	}
-	return c
+	if a := k.AccessConfig; a != nil {
+		c.AuthenticationMode = string(a.AuthenticationMode)
+		c.BootstrapAdmin = a.BootstrapClusterCreatorAdminPermissions
+	}
+	if k.Identity != nil && k.Identity.Oidc != nil {
+		c.OIDCIssuer = aws.ToString(k.Identity.Oidc.Issuer)
+	}
+	if cc := k.ComputeConfig; cc != nil {
+		c.AutoMode = inventory.AutoMode{Enabled: aws.ToBool(cc.Enabled), NodeRoleARN: aws.ToString(cc.NodeRoleArn), NodePools: cc.NodePools}
+	}
+	if k.Health != nil {
+		for _, i := range k.Health.Issues {
+			c.Health = append(c.Health, inventory.HealthIssue{Code: string(i.Code), Message: aws.ToString(i.Message), ResourceIDs: i.ResourceIds})
+		}
+	}
 }
 
 func secretsKeyARN(enc []inventory.EncryptionConfig) string {
@@ -203,10 +331,8 @@ func (r *Region) describeKey(ctx context.Context, keyARN string) keyResult {
 // table when the API is unavailable (older partitions, emulators, missing permission).
 func (r *Region) versionCatalog(ctx context.Context) *inventory.VersionCatalog {
 	return r.versions.get("", func() *inventory.VersionCatalog {
-		now := time.Now().UTC()
-		if r.Now != nil {
-			now = r.Now()
-		}
+		ctx := r.shared(ctx)
+		now := r.now()
 		cat := &inventory.VersionCatalog{Source: "api", Versions: map[string]inventory.VersionInfo{}}
 		p := eks.NewDescribeClusterVersionsPaginator(r.Clients.EKS, &eks.DescribeClusterVersionsInput{
 			IncludeAll:  aws.Bool(true),
@@ -268,3 +394,14 @@ func accountFromARN(arn string) string {
 	}
 	return parts[4]
 }
+
+// errorCode returns the AWS error code of err, or "".
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

@@ -54,6 +54,40 @@ type Cluster struct {
 	// Versions is the region's Kubernetes version catalog, shared by all clusters in a region.
 	Versions *VersionCatalog
 
+	// AuthenticationMode is API, API_AND_CONFIG_MAP or CONFIG_MAP ("" when not returned).
+	AuthenticationMode string
+	// BootstrapAdmin is accessConfig.bootstrapClusterCreatorAdminPermissions; nil when absent.
+	BootstrapAdmin *bool
+	OIDCIssuer     string
+	// OIDCProviderARN is the IAM OIDC provider registered for the issuer, "" when none exists.
+	OIDCProviderARN string
+	AutoMode        AutoMode
+	Health          []HealthIssue
+
+	NodeGroups      []NodeGroup
+	FargateProfiles []FargateProfile
+	Addons          []Addon
+	AccessEntries   []AccessEntry
+	PodIdentities   []PodIdentityAssociation
+	IdentityConfigs []IdentityProviderConfig
+	// Instances are the running EC2 instances tagged with the cluster's name.
+	Instances []Instance
+
+	// Roles holds IAM facts for the cluster role, node roles, add-on and Pod Identity roles,
+	// keyed by role ARN.
+	Roles map[string]*IAMRole
+	// IRSARoles are the account's roles whose trust policy names the cluster's OIDC provider.
+	IRSARoles []*IAMRole
+	// Principals says whether each access-entry principal still exists, keyed by ARN.
+	Principals map[string]Principal
+
+	// Network is the VPC's EC2 state; nil when DescribeCluster named no VPC.
+	Network *Network
+	// LogGroup is the control-plane log group, nil when it does not exist.
+	LogGroup *LogGroup
+	// EBSEncryptionByDefault is the region's account setting; nil when unknown.
+	EBSEncryptionByDefault *bool
+
 	// Errors records facts that could not be collected, keyed by the IAM action that failed.
 	// Checks that need such a fact report ERROR naming the action.
 	Errors Errors

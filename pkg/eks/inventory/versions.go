@@ -1,6 +1,10 @@
 package inventory
 
-import "time"
+import (
+	"strconv"
+	"strings"
+	"time"
+)
 
 // EmbeddedVersionsAsOf dates the fallback table below. Checks report it, so a reader knows how
 // old the data behind a verdict is when eks:DescribeClusterVersions was unavailable.
@@ -39,4 +43,36 @@ func EmbeddedVersions(now time.Time, reason string) *VersionCatalog {
 		cat.Versions[r.v] = info
 	}
 	return cat
+}
+
+// CompareRelease orders AMI release strings such as "1.29.0-20240202" or "1.20.3-5d9ac849":
+// the dotted version numerically, then a numeric build date suffix.
+func CompareRelease(a, b string) int {
+	av, as, _ := strings.Cut(a, "-")
+	bv, bs, _ := strings.Cut(b, "-")
+	ap, bp := strings.Split(av, "."), strings.Split(bv, ".")
+	for i := 0; i < len(ap) || i < len(bp); i++ {
+		var x, y int
+		if i < len(ap) {
+			x, _ = strconv.Atoi(ap[i])
+		}
+		if i < len(bp) {
+			y, _ = strconv.Atoi(bp[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	x, errA := strconv.Atoi(as)
+	y, errB := strconv.Atoi(bs)
+	if errA == nil && errB == nil && x != y {
+		if x < y {
+			return -1
+		}
+		return 1
+	}
+	return 0
 }
