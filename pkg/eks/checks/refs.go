@@ -49,7 +49,28 @@ func refs(parts ...any) []audit.Reference {
 	return out
 }
 
+// EKS Best Practices Guide pages, by section.
+const (
+	bpgIAMURL         = "https://docs.aws.amazon.com/eks/latest/best-practices/identity-and-access-management.html"
+	bpgNetworkURL     = "https://docs.aws.amazon.com/eks/latest/best-practices/network-security.html"
+	bpgDetectiveURL   = "https://docs.aws.amazon.com/eks/latest/best-practices/auditing-and-logging.html"
+	bpgInfraURL       = "https://docs.aws.amazon.com/eks/latest/best-practices/protecting-the-infrastructure.html"
+	bpgImageURL       = "https://docs.aws.amazon.com/eks/latest/best-practices/image-security.html"
+	bpgDataURL        = "https://docs.aws.amazon.com/eks/latest/best-practices/data-encryption-and-secrets-management.html"
+	bpgRuntimeURL     = "https://docs.aws.amazon.com/eks/latest/best-practices/runtime-security.html"
+	bpgUpgradesURL    = "https://docs.aws.amazon.com/eks/latest/best-practices/cluster-upgrades.html"
+	bpgReliabilityURL = "https://docs.aws.amazon.com/eks/latest/best-practices/dataplane.html"
+)
+
+// config references an AWS Config managed rule that implements the same test.
+func config(rule string) audit.Reference {
+	return audit.Reference{Standard: "AWS Config managed rule", Control: rule,
+		URL: "https://docs.aws.amazon.com/config/latest/developerguide/" + rule + ".html"}
+}
+
 // permissions every cluster check needs, because the snapshot starts with DescribeCluster.
 const describeCluster = "eks:DescribeCluster"
 
 func clusterOnly() []string { return []string{inventory.KindCluster} }
+
+func regionOnly() []string { return []string{inventory.KindRegion} }

@@ -1,6 +1,6 @@
 // Package checks holds the EKS checks: each is a pure function over an inventory snapshot, with
 // its metadata (id, severity, references, remediation, IAM actions) as data beside its logic.
-// Adding a check means one file plus its test, and one line in ClusterRules.
+// Adding a check means one file plus its test, and one line in ClusterRules or RegionRules.
 package checks
 
 import (
@@ -14,14 +14,50 @@ type ClusterRule = audit.Rule[*inventory.Cluster]
 // ClusterRules returns a fresh list of every cluster check, in catalog order.
 func ClusterRules() []ClusterRule {
 	return []ClusterRule{
+		// Control plane.
 		EndpointPublicEnabled(),
 		EndpointPublicOpen(),
 		EndpointPrivateDisabled(),
 		VersionSupported(),
+		VersionLatest(),
+		VersionOldestSupported(),
+		PlatformVersionLatest(),
+		UpgradePolicy(),
 		SecretsEncryption(),
 		SecretsKMSKeyHealth(),
 		AuditLogging(),
 		ControlPlaneLoggingAll(),
+		AuditLogRetention(),
+		DeletionProtection(),
+		ClusterTagged(),
+		IdPConfigTagged(),
+		ClusterSGRestricted(),
+		ClusterMultipleSGs(),
+		NoDefaultVPC(),
+		NetworkExposure(),
+		NetworkPolicy(),
+		VPCFlowLogs(),
+		ECRPrivateEndpoint(),
+		// Identity.
+		AuthModeAPI(),
+		BootstrapAdmin(),
+		AccessEntryClusterAdmin(),
+		AccessEntryStale(),
+		OIDCProvider(),
+		IRSATrustScoped(),
+		PodIdentityRoles(),
+		VPCCNIOwnRole(),
+		ClusterRoleLeastPriv(),
+		NodeRoleLeastPriv(),
+		// Data plane as seen from AWS.
+		NodegroupSSHOpen(),
+		NodeIMDS(),
+		NodePrivateSubnets(),
+		NodeSGOpen(),
+		NodeEBSEncrypted(),
+		NodegroupVersionSkew(),
+		HealthIssues(),
+		AddonCurrent(),
 	}
 }
 
@@ -30,5 +66,13 @@ type RegionRule = audit.Rule[*inventory.RegionServices]
 
 // RegionRules returns a fresh list of every account-services check, in catalog order.
 func RegionRules() []RegionRule {
-	return []RegionRule{}
+	return []RegionRule{
+		GuardDutyAuditLogs(),
+		GuardDutyRuntime(),
+		InspectorEnabled(),
+		ECRScanOnPush(),
+		ECRTagImmutable(),
+		ECRLifecycle(),
+		ECRUserAccessMin(),
+	}
 }

@@ -89,3 +89,16 @@ func dateOr(t time.Time) string {
 	}
 	return t.Format(time.DateOnly)
 }
+
+func parseMajorMinor(v string, major, minor *int) {
+	p := splitVersionParts(v)
+	*major, *minor = p[0], p[1]
+}
+
+func splitVersionParts(v string) [2]int {
+	var out [2]int
+	fmt.Sscanf(v, "%d.%d", &out[0], &out[1])
+	return out
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
