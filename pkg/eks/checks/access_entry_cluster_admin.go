@@ -82,7 +82,7 @@ func AccessEntryClusterAdmin() ClusterRule {
 			case len(admins) > limit:
 				out = append(out, failAt(audit.Low, "%d principals hold cluster-scoped admin (limit %d): %s.", len(admins), limit, strings.Join(admins, ", ")))
 			case incomplete:
-				out = append(out, audit.Errorf("%d principals hold cluster-scoped admin among the entries that could be read; some could not.", len(admins)))
+				out = append(out, audit.Errorf("Cannot count cluster admins: some access entries could not be read (eks:DescribeAccessEntry or eks:ListAssociatedAccessPolicies); %d found among the rest.", len(admins)))
 			default:
 				out = append(out, audit.Passf("%d principal(s) hold cluster-scoped admin (limit %d).", len(admins), limit))
 			}
