@@ -8,7 +8,9 @@ import (
 )
 
 func TestAuthModeAPI(t *testing.T) {
-	mode := func(m string) *inventory.Cluster { return with(func(c *inventory.Cluster) { c.AuthenticationMode = m }) }
+	mode := func(m string) *inventory.Cluster {
+		return with(func(c *inventory.Cluster) { c.AuthenticationMode = m })
+	}
 	runClusterCases(t, "EKS_AUTH_MODE_API", []clusterCase{
 		{name: "API passes", c: hardened(), want: []want{{status: audit.Pass}}},
 		{name: "API_AND_CONFIG_MAP fails LOW", c: mode("API_AND_CONFIG_MAP"), want: []want{{status: audit.Fail, sev: audit.Low}}},
@@ -65,7 +67,9 @@ func TestAccessEntryStale(t *testing.T) {
 		{name: "a principal in another account is not applicable", c: with(func(c *inventory.Cluster) {
 			c.Principals[adminRole] = inventory.Principal{ARN: adminRole, CrossAccount: true}
 		}), want: []want{{status: audit.NotApplicable, msg: "another account"}}},
-		{name: "a denied GetRole is an error", c: with(func(c *inventory.Cluster) { c.Principals[adminRole] = inventory.Principal{ARN: adminRole, Err: errDenied} }),
+		{name: "a denied GetRole is an error", c: with(func(c *inventory.Cluster) {
+			c.Principals[adminRole] = inventory.Principal{ARN: adminRole, Err: errDenied}
+		}),
 			want: []want{{status: audit.Error, msg: "AccessDenied"}}},
 		{name: "no access entries is not applicable", c: with(func(c *inventory.Cluster) { c.AccessEntries = nil }), want: []want{{status: audit.NotApplicable}}},
 	})
@@ -90,7 +94,9 @@ func irsaRole(cond string) *inventory.IAMRole {
 }
 
 func TestIRSATrustScoped(t *testing.T) {
-	irsa := func(r *inventory.IAMRole) *inventory.Cluster { return with(func(c *inventory.Cluster) { c.IRSARoles = []*inventory.IAMRole{r} }) }
+	irsa := func(r *inventory.IAMRole) *inventory.Cluster {
+		return with(func(c *inventory.Cluster) { c.IRSARoles = []*inventory.IAMRole{r} })
+	}
 	runClusterCases(t, "EKS_IRSA_TRUST_SCOPED", []clusterCase{
 		{name: "sub and aud with StringEquals pass", c: hardened(), want: []want{{status: audit.Pass, on: "role/prod-vpc-cni"}}},
 		{name: "no condition at all fails HIGH", c: irsa(irsaRole("")), want: []want{{status: audit.Fail, sev: audit.High, msg: ":sub condition", on: "role/irsa"}}},
@@ -150,7 +156,9 @@ func TestVPCCNIOwnRole(t *testing.T) {
 func TestClusterRoleLeastPriv(t *testing.T) {
 	runClusterCases(t, "EKS_CLUSTER_ROLE_LEAST_PRIV", []clusterCase{
 		{name: "only AmazonEKSClusterPolicy passes", c: hardened(), want: []want{{status: audit.Pass}}},
-		{name: "an extra S3 policy fails MEDIUM", c: with(func(c *inventory.Cluster) { c.Roles[clRole].Attached = append(c.Roles[clRole].Attached, managed("AmazonS3ReadOnlyAccess")...) }),
+		{name: "an extra S3 policy fails MEDIUM", c: with(func(c *inventory.Cluster) {
+			c.Roles[clRole].Attached = append(c.Roles[clRole].Attached, managed("AmazonS3ReadOnlyAccess")...)
+		}),
 			want: []want{{status: audit.Fail, sev: audit.Medium, msg: "AmazonS3ReadOnlyAccess"}}},
 		{name: "AdministratorAccess fails HIGH", c: with(func(c *inventory.Cluster) { c.Roles[clRole].Attached = managed("AdministratorAccess") }), want: []want{{status: audit.Fail, sev: audit.High}}},
 		{name: "a trust shared with EC2 fails", c: with(func(c *inventory.Cluster) {

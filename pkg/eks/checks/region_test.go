@@ -14,7 +14,9 @@ func TestGuardDutyAuditLogs(t *testing.T) {
 			delete(s.GuardDuty.Features, "EKS_AUDIT_LOGS")
 			s.GuardDuty.LegacyKubernetesAuditLogs = "ENABLED"
 		}), want: []want{{status: audit.Pass, msg: "legacy"}}},
-		{name: "the feature disabled fails", s: withRegion(func(s *inventory.RegionServices) { s.GuardDuty.Features["EKS_AUDIT_LOGS"] = inventory.GuardDutyFeature{Status: "DISABLED"} }),
+		{name: "the feature disabled fails", s: withRegion(func(s *inventory.RegionServices) {
+			s.GuardDuty.Features["EKS_AUDIT_LOGS"] = inventory.GuardDutyFeature{Status: "DISABLED"}
+		}),
 			want: []want{{status: audit.Fail, msg: "DISABLED"}}},
 		{name: "no detector fails on the region", s: withRegion(func(s *inventory.RegionServices) { s.GuardDuty = nil }), want: []want{{status: audit.Fail, on: "region-services"}}},
 		{name: "denied ListDetectors is an error", s: withRegion(func(s *inventory.RegionServices) { s.GuardDuty = nil; s.Errors["guardduty:ListDetectors"] = errDenied }),
@@ -53,7 +55,10 @@ func TestInspectorEnabled(t *testing.T) {
 	runRegionCases(t, "EKS_INSPECTOR_ENABLED", []regionCase{
 		{name: "EC2 and ECR scanning pass", s: hardenedRegion(), want: []want{{status: audit.Pass, on: "region-services"}}},
 		{name: "ECR scanning off fails", s: withRegion(func(s *inventory.RegionServices) { s.Inspector.ECR = "DISABLED" }), want: []want{{status: audit.Fail, msg: "ECR (DISABLED)"}}},
-		{name: "denied BatchGetAccountStatus is an error", s: withRegion(func(s *inventory.RegionServices) { s.Inspector = nil; s.Errors["inspector2:BatchGetAccountStatus"] = errDenied }),
+		{name: "denied BatchGetAccountStatus is an error", s: withRegion(func(s *inventory.RegionServices) {
+			s.Inspector = nil
+			s.Errors["inspector2:BatchGetAccountStatus"] = errDenied
+		}),
 			want: []want{{status: audit.Error}}},
 	})
 }

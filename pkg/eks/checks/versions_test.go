@@ -7,7 +7,9 @@ import (
 	"github.com/sek-dev/sek/pkg/eks/inventory"
 )
 
-func onVersion(v string) *inventory.Cluster { return with(func(c *inventory.Cluster) { c.Version = v }) }
+func onVersion(v string) *inventory.Cluster {
+	return with(func(c *inventory.Cluster) { c.Version = v })
+}
 
 func TestVersionSupported(t *testing.T) {
 	runClusterCases(t, "EKS_VERSION_SUPPORTED", []clusterCase{
