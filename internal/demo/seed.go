@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
@@ -29,6 +30,9 @@ type ClusterSpec struct {
 	EncryptSecrets bool
 	RotateKey      bool
 	Tags           map[string]string
+	// Hardened adds what a well-run cluster has around it and the wider catalog checks: VPC flow
+	// logs, ECR/S3/STS endpoints, and a control-plane log group with retention and a KMS key.
+	Hardened bool
 }
 
 // Regions used by the sample estate.
@@ -40,7 +44,7 @@ func Clusters() []ClusterSpec {
 	all := []ekstypes.LogType{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 	return []ClusterSpec{
 		{Region: "us-east-1", Name: "prod-payments", Version: "1.35", PrivateAccess: true, LogTypes: all,
-			EncryptSecrets: true, RotateKey: true, Tags: map[string]string{"team": "payments", "env": "prod"}},
+			EncryptSecrets: true, RotateKey: true, Tags: map[string]string{"team": "payments", "env": "prod"}, Hardened: true},
 		{Region: "us-east-1", Name: "dev-sandbox", Version: "1.29", PublicAccess: true, PrivateAccess: false,
 			PublicCIDRs: []string{"0.0.0.0/0"}},
 		{Region: "eu-west-1", Name: "analytics", Version: "1.32", PublicAccess: true, PrivateAccess: true,
@@ -143,6 +147,43 @@ func CreateCluster(ctx context.Context, cfg aws.Config, roleARN string, s Cluste
 	}
 	if _, err := eks.NewFromConfig(cfg).CreateCluster(ctx, in); err != nil {
 		return fmt.Errorf("create cluster %s in %s: %w", s.Name, s.Region, err)
+	}
+	if s.Hardened {
+		return harden(ctx, cfg, roleARN, aws.ToString(vpc.Vpc.VpcId), subnets, s)
+	}
+	return nil
+}
+
+// harden creates the cluster's surroundings that the wider catalog expects of a hardened cluster.
+func harden(ctx context.Context, cfg aws.Config, roleARN, vpcID string, subnets []string, s ClusterSpec) error {
+	ec := ec2.NewFromConfig(cfg)
+	if _, err := ec.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{
+		ResourceIds: []string{vpcID}, ResourceType: ec2types.FlowLogsResourceTypeVpc, TrafficType: ec2types.TrafficTypeAll,
+		LogGroupName: aws.String("/sek-demo/flow-logs/" + s.Name), DeliverLogsPermissionArn: aws.String(roleARN),
+	}); err != nil {
+		return fmt.Errorf("create flow logs for %s: %w", s.Name, err)
+	}
+	for _, svc := range []string{"ecr.api", "ecr.dkr", "sts", "s3"} {
+		in := &ec2.CreateVpcEndpointInput{VpcId: aws.String(vpcID), ServiceName: aws.String("com.amazonaws." + s.Region + "." + svc), VpcEndpointType: ec2types.VpcEndpointTypeInterface, SubnetIds: subnets}
+		if svc == "s3" {
+			in.VpcEndpointType, in.SubnetIds = ec2types.VpcEndpointTypeGateway, nil
+		}
+		if _, err := ec.CreateVpcEndpoint(ctx, in); err != nil {
+			return fmt.Errorf("create %s endpoint for %s: %w", svc, s.Name, err)
+		}
+	}
+	key, err := kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{Description: aws.String("sek demo log key for " + s.Name)})
+	if err != nil {
+		return fmt.Errorf("create log key for %s: %w", s.Name, err)
+	}
+	// EKS creates this group when logging is enabled; the emulator does not, so the demo does.
+	group := aws.String("/aws/eks/" + s.Name + "/cluster")
+	lc := cloudwatchlogs.NewFromConfig(cfg)
+	if _, err := lc.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: group, KmsKeyId: key.KeyMetadata.Arn}); err != nil {
+		return fmt.Errorf("create log group for %s: %w", s.Name, err)
+	}
+	if _, err := lc.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: group, RetentionInDays: aws.Int32(365)}); err != nil {
+		return fmt.Errorf("set log retention for %s: %w", s.Name, err)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func DeletionProtection() ClusterRule {
 				IaC:     "CloudFormation AWS::EKS::Cluster DeletionProtection: true",
 				URL:     "https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html",
 			},
-			References:  refs(bpg("Reliability: protect the control plane", "https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html")),
+			References:  refs(guide("Protect EKS clusters from accidental deletion", "https://docs.aws.amazon.com/eks/latest/userguide/deletion-protection.html")),
 			Permissions: []string{describeCluster},
 		},
 		AppliesTo: clusterOnly(),

@@ -62,6 +62,11 @@ const (
 	bpgReliabilityURL = "https://docs.aws.amazon.com/eks/latest/best-practices/dataplane.html"
 )
 
+// guide references an Amazon EKS User Guide page, for checks no benchmark covers yet.
+func guide(section, url string) audit.Reference {
+	return audit.Reference{Standard: "Amazon EKS User Guide", Control: section, URL: url}
+}
+
 // config references an AWS Config managed rule that implements the same test.
 func config(rule string) audit.Reference {
 	return audit.Reference{Standard: "AWS Config managed rule", Control: rule,

@@ -204,6 +204,21 @@ func (cr *clusterRun) afterDescribe(ctx context.Context, g *errgroup.Group) {
 	}
 	if vpc := c.Endpoint.VPCID; vpc != "" {
 		g.Go(func() error { cr.network(ctx, vpc); return nil })
+	} else if len(c.Endpoint.SubnetIDs) > 0 {
+		// EKS always returns vpcId; some emulators and partial responses do not. The subnets
+		// name the VPC, at the cost of one extra call only in that case.
+		g.Go(func() error {
+			vpc, err := cr.r.vpcOfSubnet(ctx, c.Endpoint.SubnetIDs[0])
+			if err != nil {
+				cr.fail("ec2:DescribeSubnets", err)
+				return nil
+			}
+			cr.mu.Lock()
+			c.Endpoint.VPCID = vpc
+			cr.mu.Unlock()
+			cr.network(ctx, vpc)
+			return nil
+		})
 	}
 	if role := aws.ToString(k.RoleArn); role != "" {
 		g.Go(func() error { cr.role(ctx, role); return nil })

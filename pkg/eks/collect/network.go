@@ -349,3 +349,15 @@ func (r *Region) launchTemplate(ctx context.Context, id, name, version string) f
 		return fact[*inventory.LaunchTemplateData]{v: data}
 	})
 }
+
+// vpcOfSubnet names the VPC of a subnet.
+func (r *Region) vpcOfSubnet(ctx context.Context, subnet string) (string, error) {
+	out, err := r.Clients.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
+	if err != nil {
+		return "", fmt.Errorf("find the VPC of subnet %s: %w", subnet, err)
+	}
+	if len(out.Subnets) == 0 || aws.ToString(out.Subnets[0].VpcId) == "" {
+		return "", fmt.Errorf("find the VPC of subnet %s: not found", subnet)
+	}
+	return aws.ToString(out.Subnets[0].VpcId), nil
+}
