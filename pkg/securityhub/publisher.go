@@ -59,7 +59,8 @@ type Options struct {
 	ImportRate, GetRate, UpdateRate    rate.Limit
 	ImportBurst, GetBurst, UpdateBurst int
 	// MaxAttempts bounds retries of a throttled call and of findings rejected with a retryable
-	// error code. Default 5.
+	// error code. Default 3: SDK clients already retry throttling themselves, and this outer
+	// loop multiplies with theirs.
 	MaxAttempts int
 	// BaseBackoff and MaxBackoff shape the exponential backoff between attempts.
 	BaseBackoff, MaxBackoff time.Duration
@@ -110,7 +111,7 @@ func New(opts Options) (*Publisher, error) {
 	setRate(&opts.GetRate, &opts.GetBurst, DefaultGetRate)
 	setRate(&opts.UpdateRate, &opts.UpdateBurst, DefaultUpdateRate)
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 5
+		opts.MaxAttempts = 3
 	}
 	if opts.BaseBackoff <= 0 {
 		opts.BaseBackoff = 500 * time.Millisecond

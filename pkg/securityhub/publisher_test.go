@@ -271,7 +271,7 @@ func TestThrottledCallsAreRetried(t *testing.T) {
 	h := newFakeHub()
 	h.throttle = 3 // the first three GetFindings/import calls are throttled
 	c := &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	p := newPublisher(t, map[string]*fakeHub{region: h}, c, nil)
+	p := newPublisher(t, map[string]*fakeHub{region: h}, c, func(o *Options) { o.MaxAttempts = 5 })
 	out := publish(t, p, rep([]audit.Result{result("a", "CHECK_A", audit.Fail)}), PublishOptions{})
 	if out.Imported != 1 || out.Problems() != 0 {
 		t.Fatalf("outcome %+v; throttling should have been retried", out)
