@@ -59,7 +59,11 @@ func printConsole(ctx context.Context, cfgFor demo.ConfigFor) error {
 				return fmt.Errorf("read Security Hub findings in %s: %w", region, err)
 			}
 			for _, f := range page.Findings {
-				key := region + "/" + f.ProductFields[asff.FieldCluster]
+				name := f.ProductFields[asff.FieldCluster]
+				if name == "" {
+					name = f.ProductFields[asff.FieldTarget] // the region's account-level services
+				}
+				key := region + "/" + name
 				r := rows[key]
 				if r == nil {
 					r = &row{}
