@@ -224,7 +224,9 @@ func (e *Engine) runRegion(ctx context.Context, p Provider, region string, opts 
 	_ = g.Wait()
 	// The region as a whole completed only if discovery succeeded and no target failed; only then
 	// may reconciliation archive findings of targets that no longer exist.
-	if len(errs) == 0 && ctx.Err() == nil {
+	// A scan narrowed to named targets did not look at the rest of the region, so the region is
+	// not complete even when every named target was.
+	if len(errs) == 0 && ctx.Err() == nil && len(opts.Targets) == 0 {
 		account := accountOf(targets)
 		if a, ok := sess.(interface{ AccountID() string }); ok && account == "" {
 			account = a.AccountID()

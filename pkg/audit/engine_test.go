@@ -193,6 +193,11 @@ func TestEngineReportsRequestedTargetsNotFound(t *testing.T) {
 	if len(rep.Errors) != 1 || rep.Errors[0].Scope.Target != "zz" {
 		t.Fatalf("want one not-found error for zz, got %+v", rep.Errors)
 	}
+	for _, s := range rep.Completed {
+		if s.Target == "" {
+			t.Fatalf("a scan narrowed to named targets must not complete a whole region: %v", s)
+		}
+	}
 }
 
 func TestEvaluateAppliesSkipParamsAndSeverityOverride(t *testing.T) {
