@@ -42,6 +42,16 @@ func run() error {
 	if _, _, err := stacks.Build(app, cfg, stacks.RegistryReadActions()); err != nil {
 		return err
 	}
+	// The organization stacks join the app when sek:org:organizationId is set (docs/organization.md).
+	orgCfg, withOrg, err := stacks.OrgFromContext(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+	if err != nil {
+		return fmt.Errorf("organization configuration: %w", err)
+	}
+	if withOrg {
+		if _, _, err := stacks.BuildOrganization(app, cfg, orgCfg, stacks.RegistryReadActions()); err != nil {
+			return err
+		}
+	}
 	stacks.ApplyNag(app)
 	app.Synth(nil)
 	return nil

@@ -11,8 +11,10 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,14 +26,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/sek-dev/sek/internal/cli"
 	"github.com/sek-dev/sek/internal/demo"
+	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/awsclient"
 	sekconfig "github.com/sek-dev/sek/pkg/config"
 	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/runner"
+	"github.com/sek-dev/sek/pkg/securityhub"
 	"github.com/sek-dev/sek/test/harness"
 )
 
@@ -49,6 +53,54 @@ type orgEstate struct {
 	ou       string            // OU holding payments and data
 	// denied is an account whose audit role refuses AssumeRole (see denyingProxy).
 	denied string
+	calls  *callCounter
+}
+
+// callCounter counts the AWS calls passing the proxy, by service and operation.
+type callCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+var credentialScope = regexp.MustCompile(`Credential=[^/]+/[0-9]{8}/[^/]+/([^/]+)/`)
+
+func (c *callCounter) record(r *http.Request, form url.Values) {
+	svc := "?"
+	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		svc = m[1]
+	}
+	op := r.Header.Get("X-Amz-Target")
+	if op == "" {
+		op = form.Get("Action")
+	}
+	if op == "" {
+		// REST protocols (EKS, Security Hub): the method and the path without its ids.
+		parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+		op = r.Method + " /" + parts[0]
+		if len(parts) > 2 {
+			op += "/{name}/" + parts[2]
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[svc+" "+op]++
+}
+
+// take returns the counts since the last take and resets them.
+func (c *callCounter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.n
+	c.n = map[string]int{}
+	return out
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // estateClusters are each member's clusters. "shared" exists in two accounts under the same name
@@ -75,7 +127,7 @@ func estateClusters() map[string][]demo.ClusterSpec {
 // denyingProxy forwards everything to moto except sts:AssumeRole into the denied account, which
 // gets the AccessDenied error AWS returns when a role's trust policy does not admit the caller
 // (moto lets anyone assume any role, so this one refusal is served here).
-func denyingProxy(t *testing.T, motoURL string, denied *string) *httptest.Server {
+func denyingProxy(t *testing.T, motoURL string, denied *string, calls *callCounter) *httptest.Server {
 	t.Helper()
 	target, err := url.Parse(motoURL)
 	if err != nil {
@@ -83,11 +135,15 @@ func denyingProxy(t *testing.T, motoURL string, denied *string) *httptest.Server
 	}
 	rp := httputil.NewSingleHostReverseProxy(target)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && *denied != "" {
+		var form url.Values
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") == "AssumeRole" &&
-				strings.Contains(form.Get("RoleArn"), "::"+*denied+":") {
+			form, _ = url.ParseQuery(string(body))
+		}
+		calls.record(r, form)
+		if *denied != "" && form != nil {
+			if form.Get("Action") == "AssumeRole" && strings.Contains(form.Get("RoleArn"), "::"+*denied+":") {
 				w.Header().Set("Content-Type", "text/xml")
 				w.WriteHeader(http.StatusForbidden)
 				fmt.Fprintf(w, `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>AccessDenied</Code>`+
@@ -106,8 +162,8 @@ func newOrgEstate(t *testing.T) *orgEstate {
 	t.Helper()
 	m := harness.StartMoto(t)
 	m.SetEnv(t)
-	e := &orgEstate{moto: m, accounts: map[string]string{}}
-	proxy := denyingProxy(t, m.URL, &e.denied)
+	e := &orgEstate{moto: m, accounts: map[string]string{}, calls: &callCounter{n: map[string]int{}}}
+	proxy := denyingProxy(t, m.URL, &e.denied, e.calls)
 	t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
 	ctx := context.Background()
 	base, err := config.LoadDefaultConfig(ctx)
@@ -389,6 +445,10 @@ func TestScanAcrossAccounts(t *testing.T) {
 		publishAcrossAccounts(t, e, regions)
 	})
 
+	t.Run("AWS calls per account-region and per cluster", func(t *testing.T) {
+		measureCalls(t, e)
+	})
+
 	t.Run("assumed credentials see only their own account", func(t *testing.T) {
 		// Guards the premise of this test: if moto ignored the assumed account, every check above
 		// would pass trivially.
@@ -404,7 +464,7 @@ func TestScanAcrossAccounts(t *testing.T) {
 				t.Fatalf("%s: role %s is not in the account", name, aws.ToString(out.Role.Arn))
 			}
 			c.Region = "us-east-1"
-			if _, err := securityhub.NewFromConfig(c).DescribeHub(ctx, &securityhub.DescribeHubInput{}); err != nil {
+			if _, err := sh.NewFromConfig(c).DescribeHub(ctx, &sh.DescribeHubInput{}); err != nil {
 				t.Fatalf("%s: Security Hub not enabled in us-east-1: %v", name, err)
 			}
 		}
@@ -490,4 +550,67 @@ func loadTestConfig(t *testing.T, environ ...string) sekconfig.Config {
 		t.Fatal(err)
 	}
 	return cfg
+}
+
+// measureCalls counts the calls of one (account, region) item with 0, 1 and 2 clusters, with and
+// without publishing: the figures docs/organization.md's cost estimate starts from. It scans the
+// way the organization state machine's items do (one account, one region, its own role).
+func measureCalls(t *testing.T, e *orgEstate) {
+	ctx := context.Background()
+	cfg := loadTestConfig(t)
+	pubCfg := loadTestConfig(t, "SEK_PUBLISH=true")
+	cases := []struct {
+		name, account, region string
+		clusters              int
+	}{
+		{"empty region", "edge", "eu-west-1", 0},
+		{"one cluster", "edge", "us-east-1", 1},
+		{"two clusters", "payments", "us-east-1", 2},
+	}
+	scan := map[int]int{}
+	pub := map[int]int{}
+	for _, tc := range cases {
+		it := org.Item{AccountID: e.accounts[tc.account], Region: tc.region, RoleName: auditRole}
+		e.calls.take()
+		run, err := org.RunItem(ctx, e.base, it, runner.Request{Config: cfg}, nil)
+		if err != nil || run.Err != nil || len(run.Report.Errors) != 0 {
+			t.Fatalf("%s: %v %v %v", tc.name, err, run.Err, run.Report.Errors)
+		}
+		counts := e.calls.take()
+		scan[tc.clusters] = total(counts)
+		t.Logf("%s (%s %s): %d calls to scan: %v", tc.name, tc.account, tc.region, total(counts), counts)
+
+		run, err = org.RunItem(ctx, e.base, it, runner.Request{Config: pubCfg}, publishHook(t))
+		if err != nil || run.Err != nil || run.AfterErr != nil {
+			t.Fatalf("%s with publishing: %v %v %v", tc.name, err, run.Err, run.AfterErr)
+		}
+		counts = e.calls.take()
+		pub[tc.clusters] = total(counts)
+		t.Logf("%s (%s %s): %d calls to scan and publish %d results: %v", tc.name, tc.account, tc.region, total(counts), len(run.Report.Results), counts)
+	}
+	if !(scan[0] > 0 && scan[1] > scan[0] && scan[2] > scan[1] && pub[2] > scan[2]) {
+		t.Fatalf("call counts do not grow with the clusters: scan %v, scan+publish %v", scan, pub)
+	}
+	t.Logf("per (account, region): %d calls; per cluster: %.1f calls (1 cluster: %d, 2 clusters: %.1f each); with publishing: %d + %.1f per cluster",
+		scan[0], float64(scan[2]-scan[0])/2, scan[1]-scan[0], float64(scan[2]-scan[0])/2, pub[0], float64(pub[2]-pub[0])/2)
+}
+
+// publishHook publishes an account's report into its own Security Hub, as the auditor's
+// per-account item does.
+func publishHook(t *testing.T) org.AfterScan {
+	return func(ctx context.Context, acct org.Account, f *awsclient.Factory, rep *audit.Report) (any, error) {
+		p, err := securityhub.New(securityhub.Options{
+			Client:    func(region string) securityhub.API { return sh.NewFromConfig(f.Config(region)) },
+			AccountID: acct.ID,
+			Checks:    runner.Checks(),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out, err := p.Publish(ctx, rep, securityhub.PublishOptions{})
+		if err == nil && out.Problems() > 0 {
+			err = fmt.Errorf("publish problems: %+v", out)
+		}
+		return out, err
+	}
 }

@@ -43,6 +43,8 @@ type synthesized struct {
 	home       *AuditorStack
 	minimal    *AuditorStack
 	forwarders []*ForwarderStack
+	org        *OrgStack
+	member     *MemberRoleStack
 	homeTpl    assertions.Template
 	outDir     string
 	// templates and messages by stack id, read from the cloud assembly.
@@ -118,6 +120,9 @@ func build() (s *synthesized, err error) {
 	minimal := DefaultConfig()
 	minimal.LambdaDir = lambdaDir
 	if s.minimal, err = NewAuditorStack(app, "SekMinimal", AuditorProps{Config: minimal, ReadActions: RegistryReadActions()}); err != nil {
+		return nil, err
+	}
+	if s.org, s.member, err = BuildOrganization(app, full, fixtureOrgConfig, RegistryReadActions()); err != nil {
 		return nil, err
 	}
 	canary := awscdk.NewStack(app, jsii.String(canaryStack), nil)
