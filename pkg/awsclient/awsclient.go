@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sync"
 	"time"
@@ -14,9 +15,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Options select credentials and retry behaviour. AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL
@@ -46,6 +49,11 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		o.MaxBackoff = 20 * time.Second
 	}
 	loaders := []func(*config.LoadOptions) error{
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			// A region's endpoint sees tens of concurrent calls during a scan; the SDK's default of
+			// 10 idle connections per host would close and re-handshake the rest on every burst.
+			t.MaxIdleConnsPerHost = 64
+		})),
 		config.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(so *retry.StandardOptions) {
 				so.MaxAttempts = o.MaxAttempts
@@ -59,6 +67,7 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if o.Region != "" {
 		loaders = append(loaders, config.WithRegion(o.Region))
 	}
+
 	cfg, err := config.LoadDefaultConfig(ctx, loaders...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
@@ -91,8 +100,11 @@ func AssumeRole(cfg aws.Config, roleARN, externalID, sessionName string) aws.Con
 }
 
 // Factory hands out per-region copies of one base config. It is safe for concurrent use.
+// Clients built from its configs share one Limiter: quotas are per account and region, and a
+// factory is one account.
 type Factory struct {
 	base    aws.Config
+	limiter *Limiter
 	mu      sync.Mutex
 	regions map[string]aws.Config
 
@@ -101,9 +113,23 @@ type Factory struct {
 	accountErr  error
 }
 
-// NewFactory wraps a base config.
-func NewFactory(base aws.Config) *Factory {
-	return &Factory{base: base, regions: map[string]aws.Config{}}
+// FactoryOption tunes a Factory.
+type FactoryOption func(*Factory)
+
+// WithRateLimit sets the pace of every (region, API) of the account; a Rate of zero or less
+// turns pacing off. Security Hub's documented quotas still apply to its APIs.
+func WithRateLimit(q Quota) FactoryOption {
+	return func(f *Factory) { f.limiter = NewLimiter(q, DefaultQuotas()) }
+}
+
+// NewFactory wraps a base config. Calls are paced at DefaultQuota per (region, API) unless
+// WithRateLimit says otherwise.
+func NewFactory(base aws.Config, opts ...FactoryOption) *Factory {
+	f := &Factory{base: base, regions: map[string]aws.Config{}, limiter: NewLimiter(DefaultQuota, DefaultQuotas())}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
 }
 
 // Base returns the base config (its region is the home region).
@@ -118,6 +144,8 @@ func (f *Factory) Config(region string) aws.Config {
 	}
 	c := f.base.Copy()
 	c.Region = region
+	// Copy shares the base's APIOptions backing array; a fresh slice keeps appends private.
+	c.APIOptions = append(append([]func(*middleware.Stack) error{}, c.APIOptions...), f.limiter.APIOption)
 	f.regions[region] = c
 	return c
 }
