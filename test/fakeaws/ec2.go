@@ -45,7 +45,7 @@ func (s *Server) ec2DescribeSecurityGroups(c *Call) (any, error) {
 		vpcID := "vpc-" + hex8(r, "vpc", v)
 		out = append(out, X{
 			"groupId": d.sharedSG(r, v), "groupName": "shared-" + vpcID, "groupDescription": "shared", "vpcId": vpcID, "ownerId": d.Account,
-			"ipPermissions": []X{{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipRanges": []X{{"cidrIp": "10.0.0.0/8"}}}},
+			"ipPermissions":       []X{{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "ipRanges": []X{{"cidrIp": "10.0.0.0/8"}}}},
 			"ipPermissionsEgress": []X{{"ipProtocol": "-1", "ipRanges": []X{{"cidrIp": "0.0.0.0/0"}}}},
 		})
 		for i := v * d.ClustersPerVPC; i < min((v+1)*d.ClustersPerVPC, d.Clusters); i++ {
@@ -57,7 +57,7 @@ func (s *Server) ec2DescribeSecurityGroups(c *Call) (any, error) {
 				"groupId": d.clusterSG(r, i), "groupName": "eks-cluster-sg-" + ClusterName(i), "groupDescription": "EKS created security group",
 				"vpcId": vpcID, "ownerId": d.Account, "ipPermissions": in,
 				"ipPermissionsEgress": []X{{"ipProtocol": "-1", "ipRanges": []X{{"cidrIp": "0.0.0.0/0"}}}},
-				"tagSet": []X{{"key": "aws:eks:cluster-name", "value": ClusterName(i)}},
+				"tagSet":              []X{{"key": "aws:eks:cluster-name", "value": ClusterName(i)}},
 			})
 		}
 	}
@@ -86,10 +86,10 @@ func (s *Server) ec2DescribeRouteTables(c *Call) (any, error) {
 		out = append(out,
 			X{"routeTableId": "rtb-" + hex8(c.Region, "rtb-pub", v), "vpcId": vpcID, "ownerId": s.est.Account,
 				"associationSet": []X{{"main": true, "routeTableAssociationId": "rtbassoc-" + hex8(c.Region, "main", v)}, {"main": false, "subnetId": sn[2], "routeTableAssociationId": "rtbassoc-" + hex8(c.Region, "pub", v)}},
-				"routeSet": []X{{"destinationCidrBlock": fmt.Sprintf("10.%d.0.0/16", v%250), "gatewayId": "local", "state": "active"}, {"destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-" + hex8(c.Region, "igw", v), "state": "active"}}},
+				"routeSet":       []X{{"destinationCidrBlock": fmt.Sprintf("10.%d.0.0/16", v%250), "gatewayId": "local", "state": "active"}, {"destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-" + hex8(c.Region, "igw", v), "state": "active"}}},
 			X{"routeTableId": "rtb-" + hex8(c.Region, "rtb-priv", v), "vpcId": vpcID, "ownerId": s.est.Account,
 				"associationSet": []X{{"main": false, "subnetId": sn[0], "routeTableAssociationId": "rtbassoc-" + hex8(c.Region, "a", v)}, {"main": false, "subnetId": sn[1], "routeTableAssociationId": "rtbassoc-" + hex8(c.Region, "b", v)}},
-				"routeSet": []X{{"destinationCidrBlock": fmt.Sprintf("10.%d.0.0/16", v%250), "gatewayId": "local", "state": "active"}, {"destinationCidrBlock": "0.0.0.0/0", "natGatewayId": "nat-" + hex8(c.Region, "nat", v), "state": "active"}}},
+				"routeSet":       []X{{"destinationCidrBlock": fmt.Sprintf("10.%d.0.0/16", v%250), "gatewayId": "local", "state": "active"}, {"destinationCidrBlock": "0.0.0.0/0", "natGatewayId": "nat-" + hex8(c.Region, "nat", v), "state": "active"}}},
 		)
 	}
 	return X{"routeTableSet": out}, nil
@@ -172,10 +172,10 @@ func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
 				inst := X{
 					"instanceId": "i-0" + hex8(r, name, ng, k) + "abcdef12", "instanceType": "m6i.large",
 					"subnetId": d.subnets(r, i/d.ClustersPerVPC)[k%2], "vpcId": d.vpc(r, i),
-					"instanceState": X{"code": 16, "name": "running"},
+					"instanceState":   X{"code": 16, "name": "running"},
 					"metadataOptions": X{"httpTokens": tokens, "httpPutResponseHopLimit": 2, "httpEndpoint": "enabled", "state": "applied"},
-					"groupSet": []X{{"groupId": d.clusterSG(r, i), "groupName": "eks-cluster-sg-" + name}},
-					"tagSet": []X{{"key": "eks:cluster-name", "value": name}, {"key": "eks:nodegroup-name", "value": ng}},
+					"groupSet":        []X{{"groupId": d.clusterSG(r, i), "groupName": "eks-cluster-sg-" + name}},
+					"tagSet":          []X{{"key": "eks:cluster-name", "value": name}, {"key": "eks:nodegroup-name", "value": ng}},
 				}
 				if i%7 == 6 {
 					inst["ipAddress"] = fmt.Sprintf("198.51.100.%d", (i*10+j*2+k)%250)

@@ -135,7 +135,9 @@ func (d *estateData) subnets(region string, vpc int) []string {
 
 func (d *estateData) clusterSG(region string, i int) string { return "sg-" + hex8(region, "sg", i) }
 
-func (d *estateData) sharedSG(region string, vpc int) string { return "sg-" + hex8(region, "sg-shared", vpc) }
+func (d *estateData) sharedSG(region string, vpc int) string {
+	return "sg-" + hex8(region, "sg-shared", vpc)
+}
 
 func (d *estateData) keyID(region string, k int) string {
 	h := hex8(region, "key", k)

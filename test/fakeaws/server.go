@@ -312,7 +312,7 @@ type Stats struct {
 
 // APIStats are the counts for one API in one throttling scope.
 type APIStats struct {
-	Bucket, API               string
+	Bucket, API                string
 	Calls, Attempts, Throttled int
 	// LongestChain is the most calls with the same parameters but for the page token: the
 	// pages of one paginated listing, which must be made one after another.

@@ -147,7 +147,9 @@ func (s *Server) ecrGetRepositoryPolicy(c *Call) (any, error) {
 	return M{"registryId": s.est.Account, "repositoryName": c.Str("repositoryName"), "policyText": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}`}, nil
 }
 
-func (s *Server) detectorID(region string) string { return "d" + hex8(region, "gd") + hex8(region, "gd2") }
+func (s *Server) detectorID(region string) string {
+	return "d" + hex8(region, "gd") + hex8(region, "gd2")
+}
 
 func (s *Server) gdListDetectors(c *Call) (any, error) {
 	if c.Region == "ap-northeast-3" {
