@@ -109,7 +109,7 @@ func Keys() []Key {
 		{"timeout", "SEK_TIMEOUT", "--timeout", "30m", "Deadline for the whole scan."},
 		{"call_timeout", "SEK_CALL_TIMEOUT", "--call-timeout", "2m", "Deadline for collecting one cluster."},
 		{"items_bucket", "SEK_ITEMS_BUCKET", "", "none", "Lambda, organization stack: S3 bucket the list step writes the account × region items to."},
-		{"concurrency.regions", "SEK_CONCURRENCY__REGIONS", "--region-concurrency", "4", "Regions scanned at once."},
+		{"concurrency.regions", "SEK_CONCURRENCY__REGIONS", "--region-concurrency", "32", "Regions scanned at once. Each region has its own AWS quotas and Sek paces calls per region, so all regions normally run at once."},
 		{"concurrency.clusters", "SEK_CONCURRENCY__CLUSTERS", "--cluster-concurrency", "8", "Clusters collected at once per region."},
 		{"concurrency.accounts", "SEK_CONCURRENCY__ACCOUNTS", "--account-concurrency", "4", "Accounts scanned at once in a multi-account scan (each with the region and cluster limits)."},
 		{"params", "", "", "each check's defaults", "Per-check parameters: params.<CHECK_ID>.<name>. See docs/checks.md."},
@@ -129,7 +129,7 @@ func Defaults() Config {
 		MaxAttempts: awsclient.DefaultMaxAttempts,
 		Timeout:     30 * time.Minute,
 		CallTimeout: 2 * time.Minute,
-		Concurrency: Concurrency{Regions: 4, Clusters: 8, Accounts: 4},
+		Concurrency: Concurrency{Regions: 32, Clusters: 8, Accounts: 4},
 		RoleName:    DefaultRoleName,
 	}
 }
