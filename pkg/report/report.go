@@ -3,6 +3,7 @@
 package report
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -50,11 +51,67 @@ func NewDocument(rep *audit.Report, version string) Document {
 	return d
 }
 
-// JSON writes the document, indented.
+// JSON writes the document, indented. Results are encoded one at a time: encoding the whole
+// document at once would hold the entire output (tens of megabytes for a thousand clusters) in
+// memory twice, once encoded and once indented. The bytes are those json.Encoder with
+// SetIndent("", "  ") writes for the same document.
 func JSON(w io.Writer, d Document) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(d)
+	bw := bufio.NewWriterSize(w, 64<<10)
+	field := func(name string, v any, last bool) error {
+		b, err := json.MarshalIndent(v, "  ", "  ")
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", name, err)
+		}
+		fmt.Fprintf(bw, "  %q: ", name)
+		bw.Write(b)
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		return nil
+	}
+	bw.WriteString("{\n")
+	for _, f := range []struct {
+		name string
+		v    any
+	}{{"version", d.Version}, {"startedAt", d.StartedAt}, {"finishedAt", d.FinishedAt}, {"regions", d.Regions}} {
+		if err := field(f.name, f.v, false); err != nil {
+			return err
+		}
+	}
+	if len(d.Results) == 0 {
+		if err := field("results", d.Results, false); err != nil {
+			return err
+		}
+	} else {
+		bw.WriteString("  \"results\": [\n")
+		for i := range d.Results {
+			b, err := json.MarshalIndent(&d.Results[i], "    ", "  ")
+			if err != nil {
+				return fmt.Errorf("encode result %d: %w", i, err)
+			}
+			bw.WriteString("    ")
+			bw.Write(b)
+			if i < len(d.Results)-1 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n")
+		}
+		bw.WriteString("  ],\n")
+	}
+	if err := field("errors", d.Errors, false); err != nil {
+		return err
+	}
+	if err := field("summary", d.Summary, d.Publish == nil); err != nil {
+		return err
+	}
+	if d.Publish != nil {
+		if err := field("publish", d.Publish, true); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("}\n")
+	return bw.Flush()
 }
 
 // CSVHeader is the column order of the CSV output.
