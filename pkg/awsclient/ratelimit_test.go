@@ -49,28 +49,28 @@ func baseFor(srv *fakeaws.Server) aws.Config {
 	}
 }
 
-// TestLimiterPacesEachRegionBelowTheThrottle sends 40 concurrent calls per region against a fake
-// that admits 50 TPS burst 5 per (region, API): the factory's limiter at that rate (burst 3, the
-// margin DefaultQuota keeps too) must let none be throttled, pace them (≥ (40-5)/50 s), and keep regions independent (two regions take no
-// longer than one).
+// TestLimiterPacesEachRegionBelowTheThrottle sends 30 concurrent calls per region against a fake
+// that admits 20 TPS burst 8 per (region, API): the factory's limiter at that rate with burst 3
+// (5 tokens of margin for jitter, as DefaultQuota keeps) must let none be throttled, pace them
+// (≥ (30-3)/20 s), and keep regions independent (two regions take no longer than one).
 func TestLimiterPacesEachRegionBelowTheThrottle(t *testing.T) {
-	q := fakeaws.Quota{Rate: 50, Burst: 5}
+	q := fakeaws.Quota{Rate: 20, Burst: 8}
 	srv := fakeaws.Start(fakeaws.Options{Estate: fakeaws.NewEstate(2, 1, 1), Quota: q})
 	defer srv.Close()
-	f := awsclient.NewFactory(baseFor(srv), awsclient.WithRateLimit(awsclient.Quota{Rate: q.Rate, Burst: q.Burst - 2}))
-	took := burst(t, f, []string{"us-east-1", "us-east-2"}, 40)
+	f := awsclient.NewFactory(baseFor(srv), awsclient.WithRateLimit(awsclient.Quota{Rate: q.Rate, Burst: q.Burst - 5}))
+	took := burst(t, f, []string{"us-east-1", "us-east-2"}, 30)
 	st := srv.Stats()
 	if st.Throttled != 0 {
 		t.Fatalf("%d calls were throttled despite client-side pacing", st.Throttled)
 	}
-	if st.Calls != 80 {
-		t.Fatalf("%d calls reached the fake, want 80", st.Calls)
+	if st.Calls != 60 {
+		t.Fatalf("%d calls reached the fake, want 60", st.Calls)
 	}
-	if minimum := 700 * time.Millisecond; took < minimum {
-		t.Fatalf("80 calls took %v; pacing at 50 TPS per region needs at least %v", took, minimum)
+	if minimum := 1300 * time.Millisecond; took < minimum {
+		t.Fatalf("60 calls took %v; pacing at 20 TPS per region needs at least %v", took, minimum)
 	}
-	if took > 3*time.Second {
-		t.Fatalf("80 calls over two regions took %v: regions are not paced independently", took)
+	if took > 2600*time.Millisecond {
+		t.Fatalf("60 calls over two regions took %v: regions are not paced independently", took)
 	}
 }
 
