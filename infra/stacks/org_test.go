@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sek-dev/sek/pkg/org"
 )
 
 // wildcardOnlyActions are writes the CDK grants the organization state machine for its logging
@@ -329,6 +331,17 @@ func TestOrgConfigFromContext(t *testing.T) {
 			t.Errorf("%s=%v: error %v, want one naming the key", key, bad, err)
 		}
 		ctx[key] = saved
+	}
+}
+
+// The retry rules match the error types the auditor returns for a failed item (Lambda reports a
+// Go error's type name as errorType).
+func TestRetryErrorNamesAreTheAuditorsErrorTypes(t *testing.T) {
+	if got := reflect.TypeOf(org.AccountUnreachableError{}).Name(); got != ErrAccountUnreachable {
+		t.Errorf("ErrAccountUnreachable = %q, the auditor returns %q", ErrAccountUnreachable, got)
+	}
+	if got := reflect.TypeOf(org.ScanIncompleteError{}).Name(); got != ErrScanIncomplete {
+		t.Errorf("ErrScanIncomplete = %q, the auditor returns %q", ErrScanIncomplete, got)
 	}
 }
 

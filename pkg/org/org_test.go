@@ -2,6 +2,8 @@ package org
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -185,5 +187,37 @@ func TestItemsAreAccountMajor(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "1/us-east-1 1/eu-west-1 2/us-east-1 2/eu-west-1" || items[0].AccountName != "a" {
 		t.Fatalf("items = %v", got)
+	}
+}
+
+func TestItemError(t *testing.T) {
+	acct := Account{ID: "111122223333"}
+	unreachable := AccountRun{Account: acct, Err: errors.New("AccessDenied"), Report: &audit.Report{Errors: []audit.ScanError{{Stage: StageAssumeRole}}}}
+	var ue *AccountUnreachableError
+	if err := ItemError(unreachable, "eu-west-1"); !errors.As(err, &ue) || ue.AccountID != "111122223333" || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("unreachable: %v", err)
+	}
+	var ie *ScanIncompleteError
+	failedScan := AccountRun{Account: acct, Err: errors.New("scan cancelled"), Report: &audit.Report{Errors: []audit.ScanError{{Stage: "scan"}}}}
+	if err := ItemError(failedScan, "eu-west-1"); !errors.As(err, &ie) {
+		t.Fatalf("failed scan: %v", err)
+	}
+	partial := AccountRun{Account: acct, Report: &audit.Report{Errors: []audit.ScanError{{Scope: audit.ScopeRef{Region: "eu-west-1", Target: "prod"}, Stage: "collect", Message: "throttled"}}}}
+	if err := ItemError(partial, "eu-west-1"); !errors.As(err, &ie) || !strings.Contains(err.Error(), "eu-west-1/prod [collect]: throttled") {
+		t.Fatalf("partial: %v", err)
+	}
+	unpublished := AccountRun{Account: acct, Report: &audit.Report{}, AfterErr: errors.New("hub off")}
+	if err := ItemError(unpublished, "eu-west-1"); !errors.As(err, &ie) || !strings.Contains(err.Error(), "publishing: hub off") {
+		t.Fatalf("unpublished: %v", err)
+	}
+	if err := ItemError(AccountRun{Account: acct, Report: &audit.Report{}}, "eu-west-1"); err != nil {
+		t.Fatalf("complete run: %v", err)
+	}
+	// The state machine's retry rules match these names (infra/stacks ErrAccountUnreachable, ErrScanIncomplete).
+	if n := reflect.TypeOf(AccountUnreachableError{}).Name(); n != "AccountUnreachableError" {
+		t.Fatal(n)
+	}
+	if n := reflect.TypeOf(ScanIncompleteError{}).Name(); n != "ScanIncompleteError" {
+		t.Fatal(n)
 	}
 }
