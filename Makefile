@@ -10,15 +10,18 @@ LDFLAGS := -s -w -X github.com/sek-dev/sek/internal/version.version=$(VERSION) \
 	-X github.com/sek-dev/sek/internal/version.date=$(DATE)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: all build demo test test-unit test-integration test-perf bench tools docs check-docs clean
+.PHONY: all build demo test test-unit test-integration test-perf bench tools docs check-docs clean lambda lambda-host invoke test-e2e
 
 all: build
 
 build: ## build bin/sek
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sek ./cmd/sek
 
-tools: ## install what the tests need (moto_server) if missing
+RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+
+tools: ## install what the tests need (moto_server, aws-lambda-rie) if missing
 	@command -v moto_server >/dev/null 2>&1 || pip install 'moto[server]>=5.1,<6'
+	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/aws-lambda-rie" || $(GO) install $(RIE_MODULE)
 
 demo: tools build ## emulated account with sample clusters, scanned and published
 	$(GO) run ./test/demo $(BIN)/sek
@@ -26,8 +29,22 @@ demo: tools build ## emulated account with sample clusters, scanned and publishe
 docs: build ## regenerate generated docs
 	$(BIN)/sek checks --output markdown > docs/checks.md
 
+# The auditor Lambda (provided.al2023). `lambda` is the deployable arm64 build the CDK stack
+# packages; `lambda-host` is the same build for this machine, for aws-lambda-rie.
+LAMBDA_BUILD := $(GO) build -tags lambda.norpc -trimpath -ldflags "$(LDFLAGS)"
+EVENT ?= events/scheduled.json
+
+lambda: ## build dist/lambda/bootstrap (linux/arm64)
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(LAMBDA_BUILD) -o dist/lambda/bootstrap ./functions/auditor
+
+lambda-host: ## build dist/lambda-host/bootstrap for this machine
+	CGO_ENABLED=0 $(LAMBDA_BUILD) -o dist/lambda-host/bootstrap ./functions/auditor
+
+invoke: tools lambda-host ## run one event under aws-lambda-rie against moto: make invoke EVENT=events/x.json [PRIME=1]
+	$(GO) run ./test/invoke -bootstrap dist/lambda-host/bootstrap -event $(EVENT) $(if $(PRIME),-prime)
+
 # Test targets. Each helper area adds its own target to TEST_TARGETS.
-TEST_TARGETS := test-unit test-integration test-perf
+TEST_TARGETS := test-unit test-integration test-perf test-e2e
 
 test: tools $(TEST_TARGETS) ## run every test
 
@@ -47,6 +64,11 @@ test-perf:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./test/bench/
 	$(GO) run ./test/bench/cmd/sekbench -sek $(BIN)/sek $(SEKBENCH_FLAGS)
+
+# The Lambda end to end under aws-lambda-rie; the e2e build tag keeps it out of test-integration.
+test-e2e: tools
+	$(GO) vet -tags e2e ./test/
+	$(GO) test -count=1 -tags e2e -run 'TestLambdaEndToEnd' ./test/
 
 clean:
 	rm -rf $(BIN) dist

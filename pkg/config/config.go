@@ -58,6 +58,21 @@ type Config struct {
 	// Params holds per-check parameters: params.<CHECK_ID>.<name>.
 	Params map[string]map[string]any `koanf:"params"`
 	Mutes  []Mute                    `koanf:"mutes"`
+	// Lambda tunes the auditor Lambda only; the CLI ignores it.
+	Lambda Lambda `koanf:"lambda"`
+}
+
+// Lambda holds the settings only the auditor Lambda reads.
+type Lambda struct {
+	// SafetyMargin is kept free before the invocation deadline: no cluster starts after
+	// deadline-SafetyMargin, and clusters still running at deadline-SafetyMargin/2 are cut off,
+	// so that what is done can be published.
+	SafetyMargin time.Duration `koanf:"safety_margin"`
+	// ClusterCost is the estimated wall time to audit one cluster, used to decide whether a
+	// scheduled scan fits the invocation or fans out one invocation per region.
+	ClusterCost time.Duration `koanf:"cluster_cost"`
+	// FanOut allows a scheduled run to fan out per region when the estimate does not fit.
+	FanOut bool `koanf:"fan_out"`
 }
 
 // Concurrency bounds parallel work.
@@ -114,6 +129,9 @@ func Keys() []Key {
 		{"concurrency.accounts", "SEK_CONCURRENCY__ACCOUNTS", "--account-concurrency", "4", "Accounts scanned at once in a multi-account scan (each with the region and cluster limits)."},
 		{"params", "", "", "each check's defaults", "Per-check parameters: params.<CHECK_ID>.<name>. See docs/checks.md."},
 		{"mutes", "", "", "none", "List of {cluster, check, reason, expires} entries; muted results stay visible."},
+		{"lambda.safety_margin", "SEK_LAMBDA__SAFETY_MARGIN", "", "60s", "Lambda only: time kept free before the deadline to publish what is done."},
+		{"lambda.cluster_cost", "SEK_LAMBDA__CLUSTER_COST", "", "2s", "Lambda only: estimated time to audit one cluster, for the fan-out decision."},
+		{"lambda.fan_out", "SEK_LAMBDA__FAN_OUT", "", "true", "Lambda only: let a scheduled run fan out one invocation per region when it would not fit."},
 	}
 }
 
@@ -131,6 +149,7 @@ func Defaults() Config {
 		CallTimeout: 2 * time.Minute,
 		Concurrency: Concurrency{Regions: 32, Clusters: 8, Accounts: 4},
 		RoleName:    DefaultRoleName,
+		Lambda:      Lambda{SafetyMargin: 60 * time.Second, ClusterCost: 2 * time.Second, FanOut: true},
 	}
 }
 
@@ -153,6 +172,8 @@ func Load(src Sources, checks []audit.Check) (Config, error) {
 		"timeout": def.Timeout.String(), "call_timeout": def.CallTimeout.String(),
 		"concurrency.regions": def.Concurrency.Regions, "concurrency.clusters": def.Concurrency.Clusters,
 		"concurrency.accounts": def.Concurrency.Accounts, "role_name": def.RoleName,
+		"lambda.safety_margin": def.Lambda.SafetyMargin.String(), "lambda.cluster_cost": def.Lambda.ClusterCost.String(),
+		"lambda.fan_out": def.Lambda.FanOut,
 	}, "."), nil); err != nil {
 		return Config{}, fmt.Errorf("load defaults: %w", err)
 	}
@@ -264,6 +285,9 @@ func (c *Config) Validate(checks []audit.Check) error {
 		errs = append(errs, errors.New("timeout and call_timeout must be positive durations such as 30m or 90s"))
 	}
 	errs = append(errs, c.validateAccounts()...)
+	if c.Lambda.SafetyMargin <= 0 || c.Lambda.ClusterCost <= 0 {
+		errs = append(errs, errors.New("lambda.safety_margin and lambda.cluster_cost must be positive durations such as 60s or 2s"))
+	}
 	errs = append(errs, validateParams(c.Params, checks)...)
 	for i, m := range c.Mutes {
 		if _, err := m.Rule(checks); err != nil {

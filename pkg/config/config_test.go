@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sek-dev/sek/pkg/audit"
 )
@@ -88,5 +89,25 @@ func TestMuteRulesParse(t *testing.T) {
 	rules, err := cfg.MuteRules(catalog())
 	if err != nil || len(rules) != 1 || rules[0].Expires.Format("2006-01-02") != "2027-01-31" {
 		t.Fatalf("rules %+v err %v", rules, err)
+	}
+}
+
+func TestLambdaSettingsFromEnv(t *testing.T) {
+	cfg, err := Load(Sources{Environ: []string{}}, catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Lambda.SafetyMargin != 60*time.Second || cfg.Lambda.ClusterCost != 2*time.Second || !cfg.Lambda.FanOut {
+		t.Fatalf("lambda defaults wrong: %+v", cfg.Lambda)
+	}
+	cfg, err = Load(Sources{Environ: []string{"SEK_LAMBDA__SAFETY_MARGIN=45s", "SEK_LAMBDA__CLUSTER_COST=500ms", "SEK_LAMBDA__FAN_OUT=false"}}, catalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Lambda.SafetyMargin != 45*time.Second || cfg.Lambda.ClusterCost != 500*time.Millisecond || cfg.Lambda.FanOut {
+		t.Fatalf("lambda env not applied: %+v", cfg.Lambda)
+	}
+	if _, err := Load(Sources{Environ: []string{"SEK_LAMBDA__CLUSTER_COST=0s"}}, catalog()); err == nil || !strings.Contains(err.Error(), "lambda.cluster_cost") {
+		t.Fatalf("zero cluster cost accepted or error unclear: %v", err)
 	}
 }

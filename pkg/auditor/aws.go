@@ -1,0 +1,120 @@
+package auditor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
+
+	"github.com/sek-dev/sek/pkg/audit"
+	"github.com/sek-dev/sek/pkg/awsclient"
+	"github.com/sek-dev/sek/pkg/config"
+	"github.com/sek-dev/sek/pkg/runner"
+	"github.com/sek-dev/sek/pkg/securityhub"
+)
+
+// AWSConnector connects invocations to real AWS. The base SDK configuration is loaded once per
+// cold start; the per-region client configs and the account id are kept while they work.
+type AWSConnector struct {
+	base    aws.Config
+	cfg     config.Config
+	version string
+
+	mu      sync.Mutex
+	factory *awsclient.Factory
+}
+
+// NewAWSConnector wraps a base SDK configuration (see awsclient.Load).
+func NewAWSConnector(base aws.Config, cfg config.Config, version string) *AWSConnector {
+	if len(cfg.Regions) == 0 {
+		cfg.AllRegions = true
+	}
+	return &AWSConnector{base: base, cfg: cfg, version: version}
+}
+
+// Connect implements Connect.
+func (a *AWSConnector) Connect(ctx context.Context, log *slog.Logger) (*Deps, error) {
+	a.mu.Lock()
+	if a.factory == nil {
+		a.factory = awsclient.NewFactory(a.base)
+	}
+	f := a.factory
+	a.mu.Unlock()
+	account, err := f.AccountID(ctx)
+	if err != nil {
+		// The factory remembers the failure; the next invocation starts afresh.
+		a.mu.Lock()
+		a.factory = nil
+		a.mu.Unlock()
+		return nil, err
+	}
+	pub, err := securityhub.New(securityhub.Options{
+		Client:    func(region string) securityhub.API { return sh.NewFromConfig(f.Config(region)) },
+		AccountID: account,
+		Version:   a.version,
+		Checks:    runner.Checks(),
+		Logger:    log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Deps{
+		AccountID: account,
+		Scanner:   scanner{f: f, cfg: a.cfg},
+		Publisher: pub,
+		Clusters:  eksClusters{f: f},
+		Invoker:   lambda.NewFromConfig(f.Base()),
+	}, nil
+}
+
+type scanner struct {
+	f   *awsclient.Factory
+	cfg config.Config
+}
+
+func (s scanner) Regions(ctx context.Context) ([]string, error) {
+	return runner.ResolveRegions(ctx, s.f, s.cfg, nil)
+}
+
+func (s scanner) Scan(ctx context.Context, req runner.Request) (*audit.Report, error) {
+	return runner.Scan(ctx, s.f, req)
+}
+
+type eksClusters struct{ f *awsclient.Factory }
+
+func (e eksClusters) Count(ctx context.Context, region string) (int, error) {
+	p := eks.NewListClustersPaginator(eks.NewFromConfig(e.f.Config(region)), &eks.ListClustersInput{MaxResults: aws.Int32(100)})
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return n, fmt.Errorf("list clusters in %s (eks:ListClusters): %w", region, err)
+		}
+		n += len(page.Clusters)
+	}
+	return n, nil
+}
+
+// Gone is true when DescribeCluster says the cluster does not exist, or that it is being
+// deleted: a deletion cannot be undone, and a cluster that comes back under the same name is
+// audited afresh by the next scan.
+func (e eksClusters) Gone(ctx context.Context, region, name string) (bool, error) {
+	out, err := eks.NewFromConfig(e.f.Config(region)).DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
+	var nf *ekstypes.ResourceNotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("describe cluster %s in %s (eks:DescribeCluster): %w", name, region, err)
+	case out.Cluster != nil && out.Cluster.Status == ekstypes.ClusterStatusDeleting:
+		return true, nil
+	}
+	return false, nil
+}
