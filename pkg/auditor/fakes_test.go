@@ -17,6 +17,7 @@ import (
 
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/config"
+	"github.com/sek-dev/sek/pkg/eks/inventory"
 	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/pkg/securityhub"
 )
@@ -110,6 +111,19 @@ func (s *fakeScanner) Scan(ctx context.Context, req runner.Request) (*audit.Repo
 				rep.Results = append(rep.Results, r)
 			}
 			rep.Completed = append(rep.Completed, scope)
+		}
+		// Like the EKS provider, a region with clusters has one more target, its account
+		// services, unless the scan is narrowed to clusters.
+		if len(req.Clusters) == 0 && len(s.e.clusters[region]) > 0 {
+			scope := audit.ScopeRef{AccountID: testAccount, Region: region, Target: inventory.RegionServicesName}
+			if !req.StopStartingAt.IsZero() && time.Now().After(req.StopStartingAt) {
+				rep.Errors = append(rep.Errors, audit.ScanError{Scope: scope, Stage: "not-started", Message: "not scanned: the time budget ran out"})
+				regionOK = false
+			} else {
+				rep.Results = append(rep.Results, audit.Result{CheckID: "EKS_GUARDDUTY", Status: audit.Pass, Severity: audit.Low,
+					ResourceARN: "arn:aws:eks:" + region + ":" + testAccount + ":region-services", Region: region, AccountID: testAccount, Scope: scope})
+				rep.Completed = append(rep.Completed, scope)
+			}
 		}
 		if regionOK {
 			rep.Completed = append(rep.Completed, audit.ScopeRef{AccountID: testAccount, Region: region})

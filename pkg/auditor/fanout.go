@@ -84,7 +84,8 @@ func (h *Handler) planFanOut(ctx context.Context, log *slog.Logger, deps *Deps, 
 		est.Round(time.Second), total, len(regions), avail.Round(time.Second)), true
 }
 
-// countClusters lists each region's clusters. A region that cannot be listed counts as empty:
+// countClusters lists each region's clusters, plus one target for the region's account
+// services wherever there are clusters. A region that cannot be listed counts as empty:
 // the scan itself will report it.
 func (h *Handler) countClusters(ctx context.Context, log *slog.Logger, deps *Deps, regions []string) map[string]int {
 	counts := make(map[string]int, len(regions))
@@ -96,6 +97,9 @@ func (h *Handler) countClusters(ctx context.Context, log *slog.Logger, deps *Dep
 			n, err := deps.Clusters.Count(ctx, r)
 			if err != nil {
 				log.Warn("could not count clusters for the fan-out estimate", "region", r, "error", err)
+			}
+			if n > 0 {
+				n++ // the region's account services are audited like one more cluster
 			}
 			mu.Lock()
 			counts[r] = n

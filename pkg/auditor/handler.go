@@ -16,6 +16,7 @@ import (
 
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/config"
+	"github.com/sek-dev/sek/pkg/eks/inventory"
 	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/pkg/securityhub"
 )
@@ -316,7 +317,7 @@ func (h *Handler) scan(ctx context.Context, log *slog.Logger, deps *Deps, resp *
 		resp.Results[r.Status]++
 	}
 	for _, s := range rep.Completed {
-		if s.Target != "" {
+		if s.Target != "" && s.Target != inventory.RegionServicesName {
 			resp.ClustersScanned++
 		}
 	}
@@ -398,7 +399,9 @@ func firstErrors(errs []audit.ScanError) string {
 func outcomeProblems(o *securityhub.Outcome) string {
 	var parts []string
 	for _, s := range o.SkippedRegions {
-		parts = append(parts, s.Reason)
+		if s.Findings > 0 {
+			parts = append(parts, s.Reason)
+		}
 	}
 	for _, e := range o.Errors {
 		parts = append(parts, fmt.Sprintf("%s %s: %s", e.Region, e.Operation, e.Message))

@@ -63,7 +63,15 @@ func run() error {
 	if err := demo.Seed(ctx, cfgFor, demo.Clusters()); err != nil {
 		return err
 	}
+	// Security Hub goes through the test proxy, which serves BatchUpdateFindings (moto lacks it),
+	// so an event that fixes a cluster can resolve its findings.
+	proxy, err := harness.LaunchProxy(moto.URL)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
 	env := append(moto.Env(),
+		"AWS_ENDPOINT_URL_SECURITYHUB="+proxy.URL,
 		"SEK_REGIONS="+strings.Join(demo.Regions(), ","),
 		"AWS_LAMBDA_FUNCTION_NAME="+harness.RIEFunctionName,
 	)
