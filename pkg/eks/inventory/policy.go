@@ -72,7 +72,11 @@ func ParsePolicy(doc string) (*Policy, error) {
 					return nil, fmt.Errorf("parse policy principal: %w", err)
 				}
 				for k, v := range pm {
-					s.Principals[k] = stringOrList(v)
+					vals := stringOrList(v)
+					if vals == nil {
+						return nil, fmt.Errorf("parse policy principal %s: want a string or a list, got %s", k, v)
+					}
+					s.Principals[k] = vals
 				}
 			}
 		}
