@@ -49,7 +49,7 @@ type eksCompat struct {
 	exact map[string]int
 }
 
-var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d+/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
+var sigv4Scope = regexp.MustCompile(`Credential=[^/]+/\d+/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request`)
 
 func newEKSCompat(t *testing.T, motoURL string) (*eksCompat, *httptest.Server) {
 	t.Helper()
@@ -66,7 +66,7 @@ func newEKSCompat(t *testing.T, motoURL string) (*eksCompat, *httptest.Server) {
 }
 
 func (f *eksCompat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization"))
+	m := sigv4Scope.FindStringSubmatch(r.Header.Get("Authorization"))
 	if m == nil || m[2] != "eks" {
 		if m != nil && r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 			raw, _ := io.ReadAll(r.Body)
