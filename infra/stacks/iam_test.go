@@ -75,8 +75,24 @@ func TestAuditorRoleExactPermissions(t *testing.T) {
 		t.Errorf("trust policy = %v, want only lambda.amazonaws.com", trust)
 	}
 
+	// AWS's public SSM parameters are the only reads narrower than "*"; everything else the
+	// registry lists is configuration metadata.
+	var wildcard, publicParams []string
+	for _, a := range registryUnion() {
+		if a == "ssm:GetParameter" {
+			publicParams = append(publicParams, a)
+		} else {
+			wildcard = append(wildcard, a)
+		}
+	}
 	want := []statement{
-		{"ReadInventoryFromCheckRegistry", "Allow", registryUnion(), []string{"*"}},
+		{"ReadInventoryFromCheckRegistry", "Allow", wildcard, []string{"*"}},
+	}
+	if publicParams != nil {
+		want = append(want, statement{"ReadScopedFromCheckRegistry1", "Allow", publicParams,
+			[]string{"arn:<AWS::Partition>:ssm:*::parameter/aws/service/*"}})
+	}
+	want = append(want, []statement{
 		{"ImportOwnFindings", "Allow", []string{"securityhub:BatchImportFindings"},
 			[]string{"arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:product/<AWS::AccountId>/default"}},
 		{"ReconcileOwnFindings", "Allow", sorted("securityhub:BatchUpdateFindings", "securityhub:DescribeHub", "securityhub:GetFindings"),
@@ -86,7 +102,7 @@ func TestAuditorRoleExactPermissions(t *testing.T) {
 		{"WriteOwnLogs", "Allow", sorted("logs:CreateLogStream", "logs:PutLogEvents"), []string{"<" + logsID + ".Arn>"}},
 		// The on-failure destination grant CDK adds for the dead-letter queue.
 		{"", "Allow", sorted("sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"), []string{"<" + qID + ".Arn>"}},
-	}
+	}...)
 	got := roleStatements(t, tpl, roleID)
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("auditor role statements differ:\n got  %+v\n want %+v", got, want)
@@ -104,10 +120,11 @@ func TestReadPermissionsAreTheRegistryUnion(t *testing.T) {
 	roleID, _ := auditorRole(t, tpl)
 	var read []string
 	for _, st := range roleStatements(t, tpl, roleID) {
-		if st.Sid == "ReadInventoryFromCheckRegistry" {
-			read = st.Actions
+		if strings.Contains(st.Sid, "FromCheckRegistry") {
+			read = append(read, st.Actions...)
 		}
 	}
+	sort.Strings(read)
 	granted := map[string]bool{}
 	for _, a := range read {
 		granted[a] = true
@@ -183,6 +200,15 @@ func TestRegistryWithWriteActionIsRefused(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %s", err, want)
 		}
+	}
+	_, err = validateReadActions([]string{"secretsmanager:GetSecretValue", "ssm:GetParameters"})
+	for _, want := range []string{`"secretsmanager:GetSecretValue" reads data`, `"ssm:GetParameters" reads data`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %s", err, want)
+		}
+	}
+	if _, err := validateReadActions([]string{"ssm:GetParameter"}); err != nil {
+		t.Errorf("ssm:GetParameter has a scoped resource and must be accepted: %v", err)
 	}
 	if _, err := validateReadActions(nil); err == nil {
 		t.Error("an empty registry was accepted")

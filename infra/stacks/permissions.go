@@ -59,8 +59,9 @@ func IsReadAction(action string) bool {
 	return false
 }
 
-// validateReadActions refuses the registry's actions if any is malformed or not read-only: the
-// read statement grants them on every resource, which must never include a write.
+// validateReadActions refuses the registry's actions if any is malformed, not read-only, or a
+// read of data (secrets, object content) without a narrower resource in scopedReadResources:
+// the read statement grants them on every resource.
 func validateReadActions(actions []string) ([]string, error) {
 	if len(actions) == 0 {
 		return nil, fmt.Errorf("no read actions: the check registry returned no permissions, so the auditor could not discover anything")
@@ -70,16 +71,82 @@ func validateReadActions(actions []string) ([]string, error) {
 	var bad []string
 	for _, a := range out {
 		svc, name, ok := strings.Cut(a, ":")
-		if !ok || svc == "" || name == "" || strings.ContainsAny(a, "* ") {
+		switch {
+		case !ok || svc == "" || name == "" || strings.ContainsAny(a, "* "):
 			bad = append(bad, fmt.Sprintf("%q is not a single IAM action", a))
-		} else if !IsReadAction(a) {
+		case !IsReadAction(a):
 			bad = append(bad, fmt.Sprintf("%q is not read-only; a check that needs it must get its own resource-scoped statement", a))
+		case isDataRead(a) && scopedReadResources[a] == nil:
+			bad = append(bad, fmt.Sprintf("%q reads data, not configuration; add its resources to scopedReadResources in infra/stacks/permissions.go", a))
 		}
 	}
 	if len(bad) > 0 {
 		return nil, fmt.Errorf("check registry permissions: %s", strings.Join(bad, "; "))
 	}
 	return out, nil
+}
+
+// dataReads return secrets or content rather than configuration, so they are never granted on
+// "*", even though their names read like any other Get.
+var dataReads = []string{
+	"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory",
+	"secretsmanager:GetSecretValue", "s3:GetObject", "lambda:GetFunction", "dynamodb:GetItem",
+	"dynamodb:BatchGetItem", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+}
+
+func isDataRead(action string) bool {
+	for _, d := range dataReads {
+		if action == d {
+			return true
+		}
+	}
+	return false
+}
+
+// scopedReadResources narrows read actions to what the checks actually read. The node group
+// version check reads only AWS's public AMI release parameters (/aws/service/...), which live
+// under an account-less ARN in every region, not the account's own parameters and secrets.
+var scopedReadResources = map[string][]string{
+	"ssm:GetParameter": {"arn:%[1]s:ssm:*::parameter/aws/service/*"},
+}
+
+// splitReads separates the actions granted on "*" from those with narrower resources, which it
+// groups by resource list.
+func splitReads(actions []string) (wildcard []string, scoped map[string][]string) {
+	scoped = map[string][]string{}
+	for _, a := range actions {
+		res, ok := scopedReadResources[a]
+		if !ok {
+			wildcard = append(wildcard, a)
+			continue
+		}
+		key := strings.Join(res, ",")
+		scoped[key] = append(scoped[key], a)
+	}
+	return wildcard, scoped
+}
+
+// scopedReadStatements grants the narrowed read actions, one statement per resource list.
+func scopedReadStatements(scoped map[string][]string) []awsiam.PolicyStatement {
+	part := *awscdk.Aws_PARTITION()
+	keys := make([]string, 0, len(scoped))
+	for k := range scoped {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []awsiam.PolicyStatement
+	for i, k := range keys {
+		var res []string
+		for _, r := range strings.Split(k, ",") {
+			res = append(res, fmt.Sprintf(r, part))
+		}
+		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String(fmt.Sprintf("ReadScopedFromCheckRegistry%d", i+1)),
+			Actions:   jsii.Strings(scoped[k]...),
+			Resources: jsii.Strings(res...),
+		}))
+	}
+	return out
 }
 
 // readStatement grants the registry's read actions. They use "*" because most of them (eks
