@@ -80,11 +80,7 @@ func NewAuditorStack(scope constructs.Construct, id string, props AuditorProps) 
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Sek auditor: read-only EKS inventory, publishes to this account's Security Hub"),
 	})
-	wildcardReads, scopedReads := splitReads(reads)
-	s.Role.AddToPolicy(readStatement(wildcardReads))
-	for _, st := range scopedReadStatements(scopedReads) {
-		s.Role.AddToPolicy(st)
-	}
+	addReadStatements(s.Role, reads)
 	for _, st := range securityHubStatements(stack) {
 		s.Role.AddToPolicy(st)
 	}
@@ -156,7 +152,7 @@ func NewAuditorStack(scope constructs.Construct, id string, props AuditorProps) 
 	awscdk.NewCfnOutput(stack, jsii.String("DeadLetterQueueUrl"), &awscdk.CfnOutputProps{Value: s.DeadLetterQueue.QueueUrl()})
 	awscdk.NewCfnOutput(stack, jsii.String("LogGroupName"), &awscdk.CfnOutputProps{Value: s.LogGroup.LogGroupName()})
 
-	suppressAuditorFindings(s, len(scopedReads) > 0)
+	suppressAuditorFindings(s)
 	return s, nil
 }
 

@@ -27,7 +27,7 @@ func suppress(c constructs.IConstruct, children bool, rule, reason string, appli
 }
 
 // suppressAuditorFindings documents the auditor role's deliberate wildcards.
-func suppressAuditorFindings(s *AuditorStack, scopedReads bool) {
+func suppressAuditorFindings(s *AuditorStack) {
 	suppress(s.Role, true, nagIAM5,
 		"Read-only Describe/List/Get actions generated from the check registry: most (eks:ListClusters, ec2:DescribeRegions, sts:GetCallerIdentity, ...) have no resource-level permissions, and the auditor must read every cluster in the account. No write action is granted on *.",
 		"Resource::*")
@@ -35,9 +35,4 @@ func suppressAuditorFindings(s *AuditorStack, scopedReads bool) {
 		"Security Hub import/reconcile is limited to this account's own default product and hub; the region is * because each finding is published in its cluster's region.",
 		"Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:product/<AWS::AccountId>/default",
 		"Resource::arn:<AWS::Partition>:securityhub:*:<AWS::AccountId>:hub/default")
-	if scopedReads {
-		suppress(s.Role, true, nagIAM5,
-			"ssm:GetParameter only on AWS's public parameters (/aws/service/*, e.g. the EKS AMI release versions), in any region the auditor scans; never the account's own parameters.",
-			"Resource::arn:<AWS::Partition>:ssm:*::parameter/aws/service/*")
-	}
 }

@@ -118,7 +118,7 @@ func NewMemberRoleStack(scope constructs.Construct, id string, props MemberRoleP
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 		Description:        jsii.String("Sek: read-only EKS audit of this account and import of its findings into its own Security Hub"),
 	})
-	role.AddToPolicy(readStatement(reads))
+	addReadStatements(role, reads)
 	for _, st := range securityHubStatements(stack) {
 		role.AddToPolicy(st)
 	}

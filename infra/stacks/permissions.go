@@ -126,6 +126,28 @@ func splitReads(actions []string) (wildcard []string, scoped map[string][]string
 	return wildcard, scoped
 }
 
+// addReadStatements grants the registry's read actions to a role: configuration reads on "*",
+// scoped reads on their narrower resources, with the cdk-nag reason for the latter's wildcards.
+// Every role that carries the registry's permissions uses it, so they all scope alike.
+func addReadStatements(role awsiam.Role, reads []string) {
+	wildcard, scoped := splitReads(reads)
+	role.AddToPolicy(readStatement(wildcard))
+	for _, st := range scopedReadStatements(scoped) {
+		role.AddToPolicy(st)
+	}
+	var findings []string
+	for _, a := range reads {
+		for _, r := range scopedReadResources[a] {
+			findings = append(findings, "Resource::"+fmt.Sprintf(r, "<AWS::Partition>"))
+		}
+	}
+	if len(findings) > 0 {
+		suppress(role, true, nagIAM5,
+			"Scoped reads: ssm:GetParameter only on AWS's public parameters (/aws/service/*, e.g. the EKS AMI release versions) in any region the auditor scans, never the account's own parameters.",
+			findings...)
+	}
+}
+
 // scopedReadStatements grants the narrowed read actions, one statement per resource list.
 func scopedReadStatements(scoped map[string][]string) []awsiam.PolicyStatement {
 	part := *awscdk.Aws_PARTITION()
