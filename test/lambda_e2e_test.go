@@ -19,6 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	s3api "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
@@ -214,6 +217,58 @@ func TestLambdaEndToEnd(t *testing.T) {
 			t.Errorf("%s of %s was not re-observed by its region's child: %+v", id, f.Cluster, f)
 		}
 	}
+	// 5. The organization stack's two steps, as its state machine sends them, on a function
+	// configured like the organization auditor: moto's default account is the management
+	// account, with the audit role assumed into itself.
+	oc := organizations.NewFromConfig(cfgFor("us-east-1"))
+	if _, err := oc.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
+		t.Fatal(err)
+	}
+	s3c := s3api.NewFromConfig(cfgFor("us-east-1"))
+	if _, err := s3c.CreateBucket(ctx, &s3api.CreateBucketInput{Bucket: aws.String("sek-e2e-items")}); err != nil {
+		t.Fatal(err)
+	}
+	orgFn := harness.StartRIE(t, bootstrap, append(slices.Clone(env),
+		"SEK_ORGANIZATION=true", "SEK_ROLE_NAME=SekAuditRole", "SEK_ITEMS_BUCKET=sek-e2e-items"))
+	body, err := orgFn.Invoke(ctx, sample(t, "org-list-items.json", nil))
+	if err == nil {
+		err = harness.FunctionError(body)
+	}
+	if err != nil {
+		t.Fatalf("list-items: %v\n%s", err, orgFn.Logs())
+	}
+	var list struct {
+		Bucket, Key              string
+		Items, Accounts, Regions int
+	}
+	if err := json.Unmarshal(body, &list); err != nil || list.Bucket != "sek-e2e-items" || list.Accounts != 1 || list.Items != len(demo.Regions()) {
+		t.Fatalf("list-items reply %s (%v)", body, err)
+	}
+	obj, err := s3c.GetObject(ctx, &s3api.GetObjectInput{Bucket: aws.String(list.Bucket), Key: aws.String(list.Key)},
+		func(o *s3api.Options) { o.DisableLogOutputChecksumValidationSkipped = true })
+	if err != nil {
+		t.Fatalf("the item list is not in S3: %v", err)
+	}
+	var items []map[string]string
+	if err := json.NewDecoder(obj.Body).Decode(&items); err != nil || len(items) != list.Items {
+		t.Fatalf("item list: %v %v", items, err)
+	}
+	obj.Body.Close()
+	body, err = orgFn.Invoke(ctx, sample(t, "org-item.json", nil))
+	if err == nil {
+		err = harness.FunctionError(body)
+	}
+	if err != nil {
+		t.Fatalf("org item: %v\n%s", err, orgFn.Logs())
+	}
+	var outcome struct {
+		AccountID, Region, Status string
+		Clusters, Results         int
+	}
+	if err := json.Unmarshal(body, &outcome); err != nil || outcome.AccountID != "123456789012" || outcome.Region != "eu-west-1" || outcome.Clusters != 1 || outcome.Results == 0 {
+		t.Fatalf("org item reply %s (%v)", body, err)
+	}
+
 	if bad := proxy.Invalid(); len(bad) > 0 {
 		t.Errorf("findings that break the ASFF limits were imported: %v", bad)
 	}

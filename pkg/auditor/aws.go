@@ -8,14 +8,18 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/pkg/config"
+	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/pkg/securityhub"
 )
@@ -71,7 +75,49 @@ func (a *AWSConnector) Connect(ctx context.Context, log *slog.Logger) (*Deps, er
 		Publisher: pub,
 		Clusters:  eksClusters{f: f},
 		Invoker:   lambda.NewFromConfig(f.Base()),
+		Org:       orgRunner{base: a.base, cfg: a.cfg, version: a.version, log: log},
 	}, nil
+}
+
+// orgRunner serves the organization state machine with pkg/org, from the function's own
+// credentials (the audit account's).
+type orgRunner struct {
+	base    aws.Config
+	cfg     config.Config
+	version string
+	log     *slog.Logger
+}
+
+func (o orgRunner) PlanItems(ctx context.Context, key string) (org.ItemList, error) {
+	return org.PlanItems(ctx, organizations.NewFromConfig(o.base), ec2.NewFromConfig(o.base), s3.NewFromConfig(o.base), o.cfg, key)
+}
+
+// RunItem scans the item's account and region with the member role, then publishes into that
+// account's Security Hub with the same credentials: a finding can only be imported by its own
+// account.
+func (o orgRunner) RunItem(ctx context.Context, it org.Item, req runner.Request) (org.AccountRun, error) {
+	po := securityhub.PublishOptions{SkippedChecks: o.cfg.Skip, TargetsNarrowed: len(o.cfg.Clusters) > 0}
+	after := func(ctx context.Context, acct org.Account, f *awsclient.Factory, rep *audit.Report) (any, error) {
+		pub, err := securityhub.New(securityhub.Options{
+			Client:    func(region string) securityhub.API { return sh.NewFromConfig(f.Config(region)) },
+			AccountID: acct.ID,
+			Version:   o.version,
+			Checks:    runner.Checks(),
+			Logger:    o.log.With("account", acct.ID),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out, err := pub.Publish(ctx, rep, po)
+		if err != nil {
+			return nil, err
+		}
+		if out.Problems() > 0 {
+			return out, errors.New(outcomeProblems(out))
+		}
+		return out, nil
+	}
+	return org.RunItem(ctx, o.base, it, req, after)
 }
 
 type scanner struct {

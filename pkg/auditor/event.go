@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/sek-dev/sek/pkg/awsclient"
+	"github.com/sek-dev/sek/pkg/org"
 )
 
 // Route is what kind of invocation the handler received.
@@ -32,6 +33,12 @@ const (
 	RouteManual Route = "manual"
 	// RouteFanOutChild is the per-region invocation a scheduled run sends to itself.
 	RouteFanOutChild Route = "fanout-child"
+	// RouteListItems is the organization state machine's first step: write the account × region
+	// item list to S3 ({"action": "list-items", "runId": ...}).
+	RouteListItems Route = "list-items"
+	// RouteOrgItem is one Distributed Map item: one member account in one region
+	// ({"accountId": ..., "region": ..., "roleName": ...}).
+	RouteOrgItem Route = "org-item"
 )
 
 // EventBridge envelope values the handler accepts.
@@ -82,6 +89,12 @@ type Invocation struct {
 	NameFrom string `json:"nameFrom,omitempty"`
 	// Ignore, when set, is why the event is acknowledged without any scan (a failed API call).
 	Ignore string `json:"ignore,omitempty"`
+
+	// RunID names the organization run whose item list RouteListItems writes.
+	RunID string `json:"runId,omitempty"`
+	// Item is the organization item of RouteOrgItem. Its role may be empty: the function's
+	// configured role_name then applies.
+	Item *org.Item `json:"item,omitempty"`
 }
 
 // Cluster is the single cluster a CloudTrail event names, or "".
@@ -103,7 +116,7 @@ func inputErr(format string, a ...any) error {
 	return fmt.Errorf("%w: %s", errInput, fmt.Sprintf(format, a...))
 }
 
-const accepted = `the auditor accepts an EventBridge "Scheduled Event", an EKS "AWS API Call via CloudTrail" event, or a manual {"regions": ["eu-west-1"], "clusters": ["prod"]}`
+const accepted = `the auditor accepts an EventBridge "Scheduled Event", an EKS "AWS API Call via CloudTrail" event, a manual {"regions": ["eu-west-1"], "clusters": ["prod"]}, or the organization state machine's {"action": "list-items", "runId": ...} and {"accountId": ..., "region": ...}`
 
 // Decode turns a raw payload into an Invocation. Anything it cannot act on is an error that says
 // what was wrong and what is accepted; it never panics.
@@ -119,10 +132,64 @@ func Decode(raw []byte) (Invocation, error) {
 	_, hasType := keys["detail-type"]
 	_, hasSource := keys["source"]
 	_, hasDetail := keys["detail"]
-	if hasType || hasSource || hasDetail {
+	_, hasAction := keys["action"]
+	_, hasAccount := keys["accountId"]
+	switch {
+	case hasType || hasSource || hasDetail:
 		return decodeEnvelope(raw)
+	case hasAction:
+		return decodeAction(raw)
+	case hasAccount:
+		return decodeItem(raw)
 	}
 	return decodeManual(raw)
+}
+
+// strict decodes raw into v, refusing unknown fields and trailing data.
+func strict(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errors.New(jsonProblem(err))
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}
+
+var runIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,80}$`)
+
+func decodeAction(raw []byte) (Invocation, error) {
+	var in struct {
+		Action string `json:"action"`
+		RunID  string `json:"runId"`
+	}
+	if err := strict(raw, &in); err != nil {
+		return Invocation{}, inputErr("action: %v; expected {\"action\": \"list-items\", \"runId\": \"<execution name>\"}", err)
+	}
+	if in.Action != string(RouteListItems) {
+		return Invocation{}, inputErr("unknown action %q; the only action is %q", in.Action, RouteListItems)
+	}
+	if !runIDPattern.MatchString(in.RunID) {
+		return Invocation{}, inputErr("list-items: runId %q must be 1-80 letters, digits, - or _ (the state machine passes its execution name)", in.RunID)
+	}
+	return Invocation{Route: RouteListItems, RunID: in.RunID}, nil
+}
+
+func decodeItem(raw []byte) (Invocation, error) {
+	var it org.Item
+	if err := strict(raw, &it); err != nil {
+		return Invocation{}, inputErr("organization item: %v; expected {\"accountId\": \"111122223333\", \"region\": \"eu-west-1\", \"roleName\": \"SekAuditRole\"}", err)
+	}
+	probe := it
+	if probe.RoleARN == "" && probe.RoleName == "" {
+		probe.RoleName = "placeholder" // the configured role_name fills it in later
+	}
+	if _, err := probe.Member(); err != nil {
+		return Invocation{}, inputErr("%v", err)
+	}
+	return Invocation{Route: RouteOrgItem, Regions: []string{it.Region}, Account: it.AccountID, Item: &it}, nil
 }
 
 // manualInput is the manual invocation and the fan-out child payload.

@@ -40,6 +40,14 @@ func TestDecodeRejectsBadInputClearly(t *testing.T) {
 		`{"source":"aws.eks","detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"ec2.amazonaws.com","eventName":"CreateCluster"}}`:                        `not eks.amazonaws.com`,
 		`{"source":"aws.ec2","detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"eks.amazonaws.com","eventName":"CreateCluster","awsRegion":"x"}}`:        `unknown event: source "aws.ec2"`,
 		`{"source":"aws.eks","detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"eks.amazonaws.com","eventName":"ListClusters","awsRegion":"us-east-1"}}`: `"ListClusters" is not one the auditor handles`,
+		`{"action":"scan-all"}`:                                        `unknown action "scan-all"`,
+		`{"action":"list-items"}`:                                      `runId "" must be`,
+		`{"action":"list-items","runId":"../../etc"}`:                  `runId "../../etc" must be`,
+		`{"action":"list-items","runId":"r","bucket":"x"}`:             `unknown field "bucket"`,
+		`{"accountId":"1234","region":"eu-west-1"}`:                    `invalid account item`,
+		`{"accountId":"123456789012","region":"moon"}`:                 `invalid account item`,
+		`{"accountId":"123456789012","region":"eu-west-1","role":"x"}`: `unknown field "role"`,
+		`{"accountId":"123456789012","region":"eu-west-1","roleName":"a","roleArn":"arn:aws:iam::123456789012:role/a"}`: "mutually exclusive",
 	}
 	for in, want := range cases {
 		_, err := Decode([]byte(in))
@@ -189,6 +197,14 @@ func checkInvocation(t *testing.T, inv Invocation) {
 		}
 		if inv.Ignore == "" && inv.NameFrom == "" {
 			t.Fatalf("no name source recorded: %+v", inv)
+		}
+	case RouteListItems:
+		if !runIDPattern.MatchString(inv.RunID) {
+			t.Fatalf("bad run id accepted: %+v", inv)
+		}
+	case RouteOrgItem:
+		if inv.Item == nil || len(inv.Regions) != 1 || inv.Regions[0] != inv.Item.Region {
+			t.Fatalf("bad item: %+v", inv)
 		}
 	case RouteManual, RouteFanOutChild:
 		if len(inv.Regions)+len(inv.Clusters) == 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/config"
 	"github.com/sek-dev/sek/pkg/eks/inventory"
+	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/pkg/securityhub"
 )
@@ -205,6 +206,47 @@ func (f *fakeInvoker) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...fun
 	return &lambda.InvokeOutput{StatusCode: 202}, nil
 }
 
+// fakeOrg records the organization steps and runs items over the fake scanner.
+type fakeOrg struct {
+	e     *estate
+	mu    sync.Mutex
+	keys  []string
+	items []org.Item
+	// unreachable accounts fail to assume their role; failPublish makes publishing fail.
+	unreachable map[string]bool
+	failPublish bool
+}
+
+func (o *fakeOrg) PlanItems(_ context.Context, key string) (org.ItemList, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.keys = append(o.keys, key)
+	return org.ItemList{Bucket: "sek-items", Key: key, Items: 6, Accounts: 2, Regions: 3}, nil
+}
+
+func (o *fakeOrg) RunItem(ctx context.Context, it org.Item, req runner.Request) (org.AccountRun, error) {
+	o.mu.Lock()
+	o.items = append(o.items, it)
+	o.mu.Unlock()
+	run := org.AccountRun{Account: org.Account{ID: it.AccountID}}
+	if o.unreachable[it.AccountID] {
+		run.Err = fmt.Errorf("AccessDenied: not authorized to perform sts:AssumeRole")
+		run.Report = &audit.Report{Errors: []audit.ScanError{{Scope: audit.ScopeRef{AccountID: it.AccountID, Region: it.Region}, Stage: org.StageAssumeRole, Message: run.Err.Error()}}}
+		return run, nil
+	}
+	req.Regions = []string{it.Region}
+	rep, err := (&fakeScanner{e: o.e}).Scan(ctx, req)
+	if err != nil {
+		return run, err
+	}
+	run.Report = rep
+	run.After = &securityhub.Outcome{Imported: publishable(rep)}
+	if o.failPublish {
+		run.AfterErr = fmt.Errorf("Security Hub is not enabled")
+	}
+	return run, nil
+}
+
 // rig is a handler wired to fakes, with its logs and metrics captured.
 type rig struct {
 	h        *Handler
@@ -213,6 +255,7 @@ type rig struct {
 	pub      *fakePublisher
 	clusters *fakeClusters
 	invoker  *fakeInvoker
+	org      *fakeOrg
 	logs     *syncBuffer
 	metrics  *syncBuffer
 	connects int
@@ -247,12 +290,12 @@ func testConfig(t testing.TB, env ...string) config.Config {
 func newRig(t testing.TB, cfg config.Config, mutate ...func(*Options)) *rig {
 	e := demoEstate()
 	r := &rig{e: e, scanner: &fakeScanner{e: e}, pub: &fakePublisher{}, clusters: &fakeClusters{e: e}, invoker: &fakeInvoker{},
-		logs: &syncBuffer{}, metrics: &syncBuffer{}}
+		org: &fakeOrg{e: e}, logs: &syncBuffer{}, metrics: &syncBuffer{}}
 	opts := Options{
 		Config: cfg, FunctionName: "sek-auditor", Logs: r.logs, Metrics: r.metrics, LogLevel: "debug",
 		Connect: func(ctx context.Context, _ *slog.Logger) (*Deps, error) {
 			r.connects++
-			return &Deps{AccountID: testAccount, Scanner: r.scanner, Publisher: r.pub, Clusters: r.clusters, Invoker: r.invoker}, nil
+			return &Deps{AccountID: testAccount, Scanner: r.scanner, Publisher: r.pub, Clusters: r.clusters, Invoker: r.invoker, Org: r.org}, nil
 		},
 	}
 	for _, m := range mutate {

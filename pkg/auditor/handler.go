@@ -17,6 +17,7 @@ import (
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/config"
 	"github.com/sek-dev/sek/pkg/eks/inventory"
+	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/pkg/securityhub"
 )
@@ -47,6 +48,14 @@ type Invoker interface {
 	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
 }
 
+// Organization runs the organization state machine's two steps (pkg/org in production).
+type Organization interface {
+	// PlanItems writes the account × region item list to the items bucket under key.
+	PlanItems(ctx context.Context, key string) (org.ItemList, error)
+	// RunItem scans one account in one region with that account's role and publishes there.
+	RunItem(ctx context.Context, it org.Item, req runner.Request) (org.AccountRun, error)
+}
+
 // Deps are the connections one invocation works with.
 type Deps struct {
 	// AccountID is the account the function audits and publishes to.
@@ -56,6 +65,8 @@ type Deps struct {
 	Clusters  Clusters
 	// Invoker is nil when fan-out is not possible.
 	Invoker Invoker
+	// Org serves the organization state machine.
+	Org Organization
 }
 
 // Connect opens the dependencies for one invocation. It is called per invocation so that a
@@ -156,7 +167,20 @@ type Response struct {
 	FanOut     []string             `json:"fanOut,omitempty"`
 	DurationMS int64                `json:"durationMs"`
 
+	// Reply, when set, is what the caller receives instead of this summary: the organization
+	// state machine selects fields of its own result types (org.ItemList, org.ItemOutcome).
+	Reply any `json:"-"`
+
 	results []audit.Result
+}
+
+// MarshalJSON writes Reply when there is one, else the summary.
+func (r *Response) MarshalJSON() ([]byte, error) {
+	if r.Reply != nil {
+		return json.Marshal(r.Reply)
+	}
+	type summary Response
+	return json.Marshal((*summary)(r))
 }
 
 // Handle serves one invocation. An error fails the invocation, so an asynchronous event is
@@ -224,6 +248,10 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (resp *Re
 		return resp, h.scan(ctx, log, deps, resp, regions, inv.Clusters, true)
 	case RouteCloudTrail:
 		return resp, h.cloudTrail(ctx, log, deps, resp, inv)
+	case RouteListItems:
+		return resp, h.listItems(ctx, log, deps, resp, inv)
+	case RouteOrgItem:
+		return resp, h.orgItem(ctx, log, deps, resp, inv)
 	}
 	return resp, fmt.Errorf("route %q has no handler", inv.Route)
 }
@@ -310,17 +338,7 @@ func (h *Handler) scan(ctx context.Context, log *slog.Logger, deps *Deps, resp *
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", strings.Join(regions, ", "), err)
 	}
-	resp.results = rep.Results
-	resp.Errors = rep.Errors
-	resp.Results = map[audit.Status]int{}
-	for _, r := range rep.Results {
-		resp.Results[r.Status]++
-	}
-	for _, s := range rep.Completed {
-		if s.Target != "" && s.Target != inventory.RegionServicesName {
-			resp.ClustersScanned++
-		}
-	}
+	h.summarise(resp, rep)
 
 	// A targeted re-audit of a cluster that has meanwhile been deleted finds nothing; once EKS
 	// confirms it is gone, its findings are archived instead of the event failing.
@@ -355,6 +373,21 @@ func (h *Handler) scan(ctx context.Context, log *slog.Logger, deps *Deps, resp *
 		return fmt.Errorf("incomplete publish: %s", outcomeProblems(out))
 	}
 	return nil
+}
+
+// summarise copies a report's counts into the response.
+func (h *Handler) summarise(resp *Response, rep *audit.Report) {
+	resp.results = rep.Results
+	resp.Errors = rep.Errors
+	resp.Results = map[audit.Status]int{}
+	for _, r := range rep.Results {
+		resp.Results[r.Status]++
+	}
+	for _, s := range rep.Completed {
+		if s.Target != "" && s.Target != inventory.RegionServicesName {
+			resp.ClustersScanned++
+		}
+	}
 }
 
 func singleCluster(clusters []string) string {
@@ -414,6 +447,57 @@ func outcomeProblems(o *securityhub.Outcome) string {
 		parts = append(parts[:4], fmt.Sprintf("and %d more", len(parts)-4))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// listItems writes the organization's account × region items for the Distributed Map.
+func (h *Handler) listItems(ctx context.Context, log *slog.Logger, deps *Deps, resp *Response, inv Invocation) error {
+	if deps.Org == nil {
+		return fmt.Errorf("list-items: this function has no organization access configured")
+	}
+	resp.Action = "list-items"
+	list, err := deps.Org.PlanItems(ctx, "items/"+inv.RunID+".json")
+	if err != nil {
+		return err
+	}
+	log.Info("wrote the organization's items", "bucket", list.Bucket, "key", list.Key, "items", list.Items, "accounts", list.Accounts, "regions", list.Regions)
+	resp.Reply = list
+	return nil
+}
+
+// orgItem scans one member account in one region with its role and publishes to its Security
+// Hub. The error, when there is one, is pkg/org's typed item error, unwrapped: the runtime
+// reports its type name as errorType, which the state machine's retry rules match.
+func (h *Handler) orgItem(ctx context.Context, log *slog.Logger, deps *Deps, resp *Response, inv Invocation) error {
+	if deps.Org == nil {
+		return fmt.Errorf("organization item: this function has no organization access configured")
+	}
+	it := *inv.Item
+	if it.RoleARN == "" && it.RoleName == "" {
+		it.RoleName = h.cfg.RoleName
+	}
+	if it.ExternalID == "" {
+		it.ExternalID = h.cfg.ExternalID
+	}
+	if _, err := it.Member(); err != nil {
+		return fmt.Errorf("%w: %v (set role_name, SEK_ROLE_NAME, or give roleName in the item)", errInput, err)
+	}
+	resp.Action = ActionScan
+	req := runner.Request{Config: h.cfg, Logger: log.With("account", it.AccountID)}
+	if b, ok := h.budget(ctx); ok {
+		req.StopStartingAt = b.stopAt
+	}
+	run, err := deps.Org.RunItem(ctx, it, req)
+	if err != nil {
+		return err
+	}
+	if run.Report != nil {
+		h.summarise(resp, run.Report)
+	}
+	if out, ok := run.After.(*securityhub.Outcome); ok {
+		resp.Publish = out
+	}
+	resp.Reply = run.Outcome(it.Region)
+	return org.ItemError(run, it.Region)
 }
 
 // budget is the time plan of one invocation.

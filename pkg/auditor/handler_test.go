@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/eks/inventory"
+	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/securityhub"
 )
 
@@ -84,6 +86,8 @@ var expectations = map[string]expectation{
 	"manual-regions.json":                                {route: RouteManual, action: ActionScan, regions: []string{"eu-west-1", "ap-southeast-2"}},
 	"fanout-child.json":                                  {route: RouteFanOutChild, action: ActionScan, regions: eu},
 	"malformed.json":                                     {route: "invalid", err: `field "regions" must be a list of strings`},
+	"org-list-items.json":                                {route: RouteListItems, action: "list-items"},
+	"org-item.json":                                      {route: RouteOrgItem, action: ActionScan, regions: eu},
 }
 
 func eventFiles(t testing.TB) []string {
@@ -135,7 +139,27 @@ func TestEveryEventFile(t *testing.T) {
 				t.Errorf("nameFrom = %q, want %q", resp.NameFrom, want.nameFrom)
 			}
 			switch want.action {
+			case "list-items":
+				if !slices.Equal(r.org.keys, []string{"items/3f9d2c61-5a7e-4c1b-9e0d-8b2a6f4c7d15.json"}) {
+					t.Errorf("item list keys %v", r.org.keys)
+				}
+				b, _ := json.Marshal(resp)
+				if !strings.Contains(string(b), `"bucket":"sek-items"`) || strings.Contains(string(b), `"route"`) {
+					t.Errorf("the state machine gets %s, want the item list", b)
+				}
+				return
 			case ActionScan:
+				if want.route == RouteOrgItem {
+					if len(r.org.items) != 1 || r.org.items[0].Region != "eu-west-1" || r.org.items[0].RoleName != "SekAuditRole" {
+						t.Fatalf("items run: %+v", r.org.items)
+					}
+					b, _ := json.Marshal(resp)
+					var out org.ItemOutcome
+					if err := json.Unmarshal(b, &out); err != nil || out.AccountID != testAccount || out.Region != "eu-west-1" || out.Clusters != 1 {
+						t.Errorf("the state machine gets %s (%v), want the item outcome", b, err)
+					}
+					return
+				}
 				if len(r.scanner.reqs) != 1 {
 					t.Fatalf("%d scans, want 1", len(r.scanner.reqs))
 				}
@@ -594,4 +618,42 @@ func TestInputErrorsAreCountedAsFailedInvocations(t *testing.T) {
 	if !strings.Contains(r.metrics.String(), `"InvocationFailed":1`) || !strings.Contains(r.metrics.String(), `"Route":"invalid"`) {
 		t.Errorf("metrics: %s", r.metrics.String())
 	}
+}
+
+func TestOrgItemUsesTheConfiguredRoleAndKeepsTheErrorTypes(t *testing.T) {
+	r := newRig(t, testConfig(t, "SEK_ORGANIZATION=true", "SEK_ROLE_NAME=AuditReader", "SEK_EXTERNAL_ID=ext-42"))
+	if _, err := r.h.Handle(context.Background(), []byte(`{"accountId":"123456789012","region":"eu-west-1"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if it := r.org.items[0]; it.RoleName != "AuditReader" || it.ExternalID != "ext-42" {
+		t.Fatalf("item ran as %+v, want the configured role and external id", it)
+	}
+
+	// The runtime reports the error's type name; the state machine retries on it.
+	r.org.unreachable = map[string]bool{"210987654321": true}
+	_, err := r.h.Handle(context.Background(), []byte(`{"accountId":"210987654321","region":"eu-west-1"}`))
+	if got := errorType(err); got != "AccountUnreachableError" {
+		t.Fatalf("unreachable account: errorType %q (%v)", got, err)
+	}
+	r.org.failPublish = true
+	_, err = r.h.Handle(context.Background(), []byte(`{"accountId":"123456789012","region":"eu-west-1"}`))
+	if got := errorType(err); got != "ScanIncompleteError" || !strings.Contains(err.Error(), "Security Hub is not enabled") {
+		t.Fatalf("publish failure: errorType %q (%v)", got, err)
+	}
+	_, err = r.h.Handle(context.Background(), []byte(`{"accountId":"123456789012","region":"eu-west-1","roleArn":"arn:aws:iam::999999999999:role/x"}`))
+	if err == nil || !IsInputError(err) || !strings.Contains(err.Error(), "not in the item's account") {
+		t.Fatalf("role of another account: %v", err)
+	}
+}
+
+// errorType is how aws-lambda-go names an error in the invocation's errorType.
+func errorType(err error) string {
+	if err == nil {
+		return ""
+	}
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		return t.Elem().Name()
+	}
+	return t.Name()
 }
