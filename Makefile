@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/sek-dev/sek/internal/version.version=$(VERSION) \
 	-X github.com/sek-dev/sek/internal/version.date=$(DATE)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: all build demo test test-unit test-integration test-perf bench tools docs check-docs clean lambda lambda-host invoke test-e2e
+.PHONY: all build demo test test-unit test-integration test-perf bench tools docs check-docs clean lambda lambda-host invoke test-e2e lint fuzz
 
 all: build
 
@@ -19,9 +19,30 @@ build: ## build bin/sek
 
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 
-tools: ## install what the tests need (moto_server, aws-lambda-rie) if missing
+tools: $(TOOLS)/toxiproxy-server $(TOOLS)/golangci-lint ## install what the tests need (moto_server, aws-lambda-rie, toxiproxy, golangci-lint) if missing
 	@command -v moto_server >/dev/null 2>&1 || pip install 'moto[server]>=5.1,<6'
 	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/aws-lambda-rie" || $(GO) install $(RIE_MODULE)
+
+# Go-installed test tools live in bin/tools, pinned here (the fault suite finds toxiproxy there).
+TOOLS := $(CURDIR)/$(BIN)/tools
+TOXIPROXY_VERSION := v2.12.0
+GOLANGCI_LINT_VERSION := v2.15.0
+
+$(TOOLS)/toxiproxy-server:
+	GOBIN=$(TOOLS) $(GO) install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
+	mv $(TOOLS)/server $@
+
+$(TOOLS)/golangci-lint:
+	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+lint: $(TOOLS)/golangci-lint ## golangci-lint with gosec and errcheck (.golangci.yml)
+	$(TOOLS)/golangci-lint run ./...
+
+# Fuzz each target for FUZZTIME (the seed corpora alone run in `make test`).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/config/
+	$(GO) test -run '^$$' -fuzz '^FuzzMuteRuleMatches$$' -fuzztime $(FUZZTIME) ./pkg/audit/
 
 demo: tools build ## emulated account with sample clusters, scanned and published
 	$(GO) run ./test/demo $(BIN)/sek

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"sync"
@@ -61,6 +62,10 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 				// The standard retryer's retry-token bucket gives up on all retries after a burst of
 				// throttling, the very moment retries matter; pacing is done by our own limits.
 				so.RateLimiter = ratelimit.None
+				// A connection cut in the middle of a response surfaces as a deserialization error
+				// the standard retryer does not retry; every call Sek makes is a read or an
+				// idempotent import by finding Id, so it is safe to send again.
+				so.Retryables = append(so.Retryables, retry.IsErrorRetryableFunc(truncatedResponse))
 			})
 		}),
 	}
@@ -79,6 +84,14 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 		cfg = AssumeRole(cfg, o.RoleARN, o.ExternalID, o.SessionName)
 	}
 	return cfg, nil
+}
+
+// truncatedResponse marks a response cut short by the network as retryable.
+func truncatedResponse(err error) aws.Ternary {
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return aws.TrueTernary
+	}
+	return aws.UnknownTernary
 }
 
 // AssumeRole returns a copy of cfg whose credentials come from assuming roleARN, cached and

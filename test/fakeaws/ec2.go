@@ -2,7 +2,6 @@ package fakeaws
 
 import (
 	"fmt"
-	"strings"
 )
 
 func (s *Server) ec2DescribeRegions(c *Call) (any, error) {
@@ -186,9 +185,4 @@ func (s *Server) ec2DescribeInstances(c *Call) (any, error) {
 		res = append(res, X{"reservationId": "r-0" + hex8(r, name) + "abcdef12", "ownerId": d.Account, "instancesSet": insts})
 	}
 	return X{"reservationSet": res}, nil
-}
-
-// ec2NotFound is the shape of EC2's "no such id" errors.
-func ec2NotFound(kind, id string) *APIError {
-	return &APIError{Status: 400, Code: "Invalid" + kind + ".NotFound", Message: fmt.Sprintf("The %s '%s' does not exist", strings.ToLower(kind), id)}
 }

@@ -177,7 +177,7 @@ func splitVersion(v string) [2]int {
 	var out [2]int
 	parts := strings.SplitN(v, ".", 3)
 	for i := 0; i < len(parts) && i < 2; i++ {
-		fmt.Sscanf(parts[i], "%d", &out[i])
+		_, _ = fmt.Sscanf(parts[i], "%d", &out[i]) // a part that is not a number counts as 0
 	}
 	return out
 }
