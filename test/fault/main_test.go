@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -88,6 +89,25 @@ func regionArgs(extra ...string) []string {
 		args = append(args, "--region", r)
 	}
 	return append(args, extra...)
+}
+
+var (
+	baselineOnce sync.Once
+	baselineRun  invariants.Run
+)
+
+// baseline is a fault-free scan of the demo regions, straight against moto, run once: every case
+// compares its verdicts with it.
+func baseline(t *testing.T) invariants.Run {
+	t.Helper()
+	baselineOnce.Do(func() {
+		f := &fixture{t: t, endpoint: moto.URL}
+		baselineRun = f.sek(regionArgs()...)
+	})
+	if baselineRun.Doc == nil || len(baselineRun.Doc.Errors) != 0 {
+		t.Fatalf("the fault-free baseline scan failed (exit %d):\n%s", baselineRun.Code, baselineRun.Stderr)
+	}
+	return baselineRun
 }
 
 // fixture is one fault case: a goroutine baseline, the endpoint Sek talks to, and the servers

@@ -235,3 +235,54 @@ func NothingReachable(t testing.TB, run Run, reason string) {
 		t.Errorf("invariant 2: stderr does not give the reason %q:\n%s", reason, run.Stderr)
 	}
 }
+
+// SameVerdicts asserts that a run under a fault reached the verdicts of a fault-free baseline
+// run on every result both have, in the given scopes, except the results named in becameError
+// ("cluster/CHECK_ID"), which must now be ERROR. A fault may only ever turn a verdict into ERROR;
+// it must never invent a PASS or a FAIL.
+func SameVerdicts(t testing.TB, baseline, run Run, scopes []Scope, becameError ...string) {
+	t.Helper()
+	short := func(r audit.Result) string { return r.ClusterName + "/" + r.CheckID }
+	in := func(r audit.Result) bool {
+		for _, s := range scopes {
+			if r.Region == s.Region && (s.Cluster == "" || r.ClusterName == s.Cluster) {
+				return true
+			}
+		}
+		return false
+	}
+	want := map[string]bool{}
+	for _, k := range becameError {
+		want[k] = true
+	}
+	base := map[string]audit.Status{}
+	for _, r := range doc(t, baseline).Results {
+		if in(r) {
+			base[r.Region+"|"+r.ResourceARN+"|"+r.CheckID] = r.Status
+		}
+	}
+	seen := map[string]bool{}
+	for _, r := range doc(t, run).Results {
+		if !in(r) {
+			continue
+		}
+		b, ok := base[r.Region+"|"+r.ResourceARN+"|"+r.CheckID]
+		if !ok {
+			continue
+		}
+		seen[short(r)] = true
+		switch {
+		case want[short(r)]:
+			if r.Status != audit.Error {
+				t.Errorf("%s: status %s, want ERROR under the fault (%s)", short(r), r.Status, r.Message)
+			}
+		case r.Status != b:
+			t.Errorf("%s: the fault changed the verdict from %s to %s (%s)", short(r), b, r.Status, r.Message)
+		}
+	}
+	for k := range want {
+		if !seen[k] {
+			t.Errorf("%s: no result in the run", k)
+		}
+	}
+}
