@@ -30,7 +30,6 @@ var (
 	secretsKey = map[string]string{}
 )
 
-
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }

@@ -26,10 +26,10 @@ const ExitIncomplete = 3
 
 // Document is the part of `sek scan --output json` the invariants read.
 type Document struct {
-	Results []audit.Result    `json:"results"`
-	Errors  []ScanError       `json:"errors"`
-	Summary audit.Summary     `json:"summary"`
-	Publish json.RawMessage   `json:"publish"`
+	Results []audit.Result  `json:"results"`
+	Errors  []ScanError     `json:"errors"`
+	Summary audit.Summary   `json:"summary"`
+	Publish json.RawMessage `json:"publish"`
 }
 
 // ScanError is one entry of the JSON document's errors.

@@ -2,7 +2,6 @@ package checks
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/sek-dev/sek/pkg/audit"
@@ -99,15 +98,6 @@ func addon(c *inventory.Cluster, name string) *inventory.Addon {
 		}
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func joinOr(ss []string, none string) string {

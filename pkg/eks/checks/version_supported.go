@@ -97,7 +97,7 @@ func parseMajorMinor(v string, major, minor *int) {
 
 func splitVersionParts(v string) [2]int {
 	var out [2]int
-	fmt.Sscanf(v, "%d.%d", &out[0], &out[1])
+	_, _ = fmt.Sscanf(v, "%d.%d", &out[0], &out[1]) // what does not parse stays 0
 	return out
 }
 
