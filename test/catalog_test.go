@@ -17,6 +17,8 @@ import (
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	gdtypes "github.com/aws/aws-sdk-go-v2/service/guardduty/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -162,6 +164,28 @@ func (s *seeder) repo(region, name string, immutable, scan, lifecycle bool, poli
 	}
 }
 
+// alb creates an internet-facing Application Load Balancer with tags and listeners.
+func (s *seeder) alb(region, name string, subnets, sgs []string, tags map[string]string, listeners ...elbv2.CreateListenerInput) {
+	s.t.Helper()
+	c := elbv2.NewFromConfig(s.cfg(region))
+	var tl []elbtypes.Tag
+	for k, v := range tags {
+		tl = append(tl, elbtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
+	}
+	out, err := c.CreateLoadBalancer(s.ctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(name), Subnets: subnets, SecurityGroups: sgs,
+		Scheme: elbtypes.LoadBalancerSchemeEnumInternetFacing, Type: elbtypes.LoadBalancerTypeEnumApplication, Tags: tl})
+	s.must(err, "load balancer "+name)
+	for _, l := range listeners {
+		l.LoadBalancerArn = out.LoadBalancers[0].LoadBalancerArn
+		_, err := c.CreateListener(s.ctx, &l)
+		s.must(err, "listener of "+name)
+	}
+}
+
+func fixedResponse() []elbtypes.Action {
+	return []elbtypes.Action{{Type: elbtypes.ActionTypeEnumFixedResponse, FixedResponseConfig: &elbtypes.FixedResponseActionConfig{StatusCode: aws.String("200")}}}
+}
+
 type seeded struct {
 	weakARN, fortARN string
 }
@@ -248,6 +272,14 @@ func seedCatalogEstate(t *testing.T, motoURL string, compat *eksCompat) seeded {
 		SecurityGroupIds:    []string{nodeSG},
 		BlockDeviceMappings: []ec2types.LaunchTemplateBlockDeviceMappingRequest{{DeviceName: aws.String("/dev/xvda"), Ebs: &ec2types.LaunchTemplateEbsBlockDeviceRequest{Encrypted: aws.Bool(true), VolumeSize: aws.Int32(50)}}},
 	})
+	cert, err := iam.NewFromConfig(s.cfg(fortRegion)).UploadServerCertificate(ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String("payments"),
+		CertificateBody: aws.String("-----BEGIN CERTIFICATE-----\nTUlJ\n-----END CERTIFICATE-----"), PrivateKey: aws.String("-----BEGIN PRIVATE KEY-----\nTUlJ\n-----END PRIVATE KEY-----")})
+	s.must(err, "server certificate")
+	s.alb(fortRegion, "k8s-payments", fsubnets, []string{clusterSG}, map[string]string{"elbv2.k8s.aws/cluster": "fortress"},
+		elbv2.CreateListenerInput{Protocol: elbtypes.ProtocolEnumHttps, Port: aws.Int32(443), DefaultActions: fixedResponse(),
+			Certificates: []elbtypes.Certificate{{CertificateArn: cert.ServerCertificateMetadata.Arn}}},
+		elbv2.CreateListenerInput{Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), DefaultActions: []elbtypes.Action{{Type: elbtypes.ActionTypeEnumRedirect,
+			RedirectConfig: &elbtypes.RedirectActionConfig{Protocol: aws.String("HTTPS"), Port: aws.String("443"), StatusCode: elbtypes.RedirectActionStatusCodeEnumHttp301}}}})
 	fortNG := s.nodegroup(fortRegion, &eks.CreateNodegroupInput{ClusterName: aws.String("fortress"), NodegroupName: aws.String("workers"), NodeRole: aws.String(fortNodeRole),
 		Subnets: fsubnets, Version: aws.String("1.35"), AmiType: ekstypes.AMITypesAl2023X8664Standard, ReleaseVersion: aws.String("1.35.0-20261101"),
 		LaunchTemplate: &ekstypes.LaunchTemplateSpecification{Id: aws.String(fortLT), Version: aws.String("1")}})
@@ -266,6 +298,11 @@ func seedCatalogEstate(t *testing.T, motoURL string, compat *eksCompat) seeded {
 	ensureInternetRoute(s, wc, wvpc)
 	weakSG := s.sg(weakRegion, wvpc, "weak-cluster", cidrPerm("-1", 0, 0, "0.0.0.0/0"))
 	weakNodeSG := s.sg(weakRegion, wvpc, "weak-nodes", cidrPerm("tcp", 22, 22, "0.0.0.0/0"))
+	s.alb(weakRegion, "k8s-web", wsubnets, []string{weakSG}, map[string]string{"kubernetes.io/cluster/weak": "owned"},
+		elbv2.CreateListenerInput{Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(80), DefaultActions: fixedResponse()})
+	// A load balancer of no cluster must not be judged for either.
+	s.alb(weakRegion, "unrelated", wsubnets, []string{weakSG}, map[string]string{"team": "web"},
+		elbv2.CreateListenerInput{Protocol: elbtypes.ProtocolEnumHttp, Port: aws.Int32(8080), DefaultActions: fixedResponse()})
 	weakClusterRole := s.role("weak-cluster", trustService(`["eks.amazonaws.com","ec2.amazonaws.com"]`, ""), "AmazonEKSClusterPolicy", "AdministratorAccess")
 	weakNodeRole := s.role("weak-node", trustService(`"ec2.amazonaws.com"`, ""), "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryFullAccess", "AmazonEKS_CNI_Policy")
 	weakARN, weakIssuer := s.cluster(weakRegion, &eks.CreateClusterInput{Name: aws.String("weak"), Version: aws.String("1.33"), RoleArn: aws.String(weakClusterRole),
@@ -493,6 +530,7 @@ func expectedCatalogVerdicts() map[string]map[string][]string {
 	}
 	fort["EKS_HEALTH_ISSUES"] = r("PASS@"+cl, "PASS@"+ng, "PASS@"+addon, "PASS@"+addon)
 	fort["EKS_ADDON_CURRENT"] = r("PASS@"+addon, "PASS@"+addon)
+	fort["EKS_LB_TLS"] = r("PASS@elasticloadbalancing:loadbalancer") // HTTPS, and HTTP redirects to it
 
 	weak := map[string][]string{}
 	for id := range fort {
@@ -516,6 +554,7 @@ func expectedCatalogVerdicts() map[string]map[string][]string {
 	weak["EKS_NODEGROUP_VERSION_SKEW"] = r("FAIL@"+ng, "PASS@"+ng) // legacy is 1.29 on AL2; ssh is current
 	weak["EKS_HEALTH_ISSUES"] = r("PASS@"+cl, "PASS@"+ng, "PASS@"+ng, "PASS@"+addon, "FAIL@"+addon)
 	weak["EKS_ADDON_CURRENT"] = r("FAIL@"+addon, "PASS@"+addon)
+	weak["EKS_LB_TLS"] = r("FAIL@elasticloadbalancing:loadbalancer") // plain HTTP; "unrelated" is not the cluster's
 
 	svc := func(status string) map[string][]string {
 		return map[string][]string{

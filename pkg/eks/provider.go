@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	sdkeks "github.com/aws/aws-sdk-go-v2/service/eks"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/guardduty"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/inspector2"
@@ -88,6 +89,7 @@ func (p *Provider) Open(ctx context.Context, region string) (audit.Session, erro
 				Inspector: inspector2.NewFromConfig(cfg),
 				ECR:       ecr.NewFromConfig(cfg),
 				SSM:       ssm.NewFromConfig(cfg),
+				ELB:       elbv2.NewFromConfig(cfg),
 			},
 		},
 	}, nil

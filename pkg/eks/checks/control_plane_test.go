@@ -124,3 +124,25 @@ func TestECRPrivateEndpoint(t *testing.T) {
 		{name: "denied DescribeVpcEndpoints is an error", c: with(func(c *inventory.Cluster) { c.Errors["ec2:DescribeVpcEndpoints"] = errDenied }), want: []want{{status: audit.Error}}},
 	})
 }
+
+func TestLBTLS(t *testing.T) {
+	runClusterCases(t, "EKS_LB_TLS", []clusterCase{
+		{name: "HTTPS with an HTTP redirect passes, and an internal load balancer passes", c: hardened(),
+			want: []want{{status: audit.Pass, on: "app/k8s-web"}, {status: audit.Pass, on: "net/k8s-grpc", msg: "internal"}}},
+		{name: "plain HTTP on an internet-facing load balancer fails", c: with(func(c *inventory.Cluster) { c.LoadBalancers[0].Listeners[1].RedirectsToHTTPS = false }),
+			want: []want{{status: audit.Fail, msg: "HTTP:80"}, {status: audit.Pass}}},
+		{name: "plain TCP on an internet-facing network load balancer fails", c: with(func(c *inventory.Cluster) {
+			c.LoadBalancers[1].Scheme = "internet-facing"
+			c.LoadBalancers[1].Listeners = []inventory.Listener{{Port: 50051, Protocol: "TCP"}}
+		}), want: []want{{status: audit.Pass}, {status: audit.Fail, msg: "TCP:50051"}}},
+		{name: "a cluster without load balancers is not applicable", c: with(func(c *inventory.Cluster) { c.LoadBalancers = nil }), want: []want{{status: audit.NotApplicable}}},
+		{name: "unreadable listeners are an error for that load balancer", c: with(func(c *inventory.Cluster) {
+			c.LoadBalancers[0].Listeners = nil
+			c.LoadBalancers[0].Errors["elasticloadbalancing:DescribeListeners"] = errDenied
+		}), want: []want{{status: audit.Error, msg: "elasticloadbalancing:DescribeListeners"}, {status: audit.Pass}}},
+		{name: "denied DescribeLoadBalancers is an error", c: with(func(c *inventory.Cluster) {
+			c.LoadBalancers = nil
+			c.Errors["elasticloadbalancing:DescribeLoadBalancers"] = errDenied
+		}), want: []want{{status: audit.Error, msg: "elasticloadbalancing:DescribeLoadBalancers"}}},
+	})
+}

@@ -144,7 +144,12 @@ func hardened() *inventory.Cluster {
 		},
 		LogGroup:               &inventory.LogGroup{Name: "/aws/eks/prod/cluster", RetentionDays: 365, KMSKeyID: "arn:aws:kms:us-east-1:111122223333:key/logs"},
 		EBSEncryptionByDefault: ptr(true),
-		Errors:                 inventory.Errors{},
+		LoadBalancers: []inventory.LoadBalancer{
+			{ARN: "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/k8s-web/1", Name: "k8s-web", Type: "application", Scheme: "internet-facing",
+				Listeners: []inventory.Listener{{Port: 443, Protocol: "HTTPS"}, {Port: 80, Protocol: "HTTP", RedirectsToHTTPS: true}}, Errors: inventory.Errors{}},
+			{ARN: "arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/net/k8s-grpc/2", Name: "k8s-grpc", Type: "network", Scheme: "internal", Errors: inventory.Errors{}},
+		},
+		Errors: inventory.Errors{},
 	}
 }
 

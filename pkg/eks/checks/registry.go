@@ -37,6 +37,7 @@ func ClusterRules() []ClusterRule {
 		NetworkExposure(),
 		NetworkPolicy(),
 		VPCFlowLogs(),
+		LBTLS(),
 		ECRPrivateEndpoint(),
 		// Identity.
 		AuthModeAPI(),

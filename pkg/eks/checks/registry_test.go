@@ -111,7 +111,7 @@ func TestEmptySnapshotsNeverPass(t *testing.T) {
 	errs := inventory.Errors{}
 	for _, a := range []string{"eks:ListNodegroups", "eks:ListAddons", "eks:ListAccessEntries", "eks:ListPodIdentityAssociations", "eks:ListIdentityProviderConfigs",
 		"eks:ListFargateProfiles", "iam:ListRoles", "iam:ListOpenIDConnectProviders", "ec2:DescribeSecurityGroups", "ec2:DescribeVpcs", "ec2:DescribeSubnets",
-		"ec2:DescribeRouteTables", "ec2:DescribeFlowLogs", "ec2:DescribeVpcEndpoints", "logs:DescribeLogGroups", "ec2:GetEbsEncryptionByDefault", "ec2:DescribeInstances"} {
+		"ec2:DescribeRouteTables", "ec2:DescribeFlowLogs", "ec2:DescribeVpcEndpoints", "logs:DescribeLogGroups", "ec2:GetEbsEncryptionByDefault", "ec2:DescribeInstances", "elasticloadbalancing:DescribeLoadBalancers"} {
 		errs[a] = errDenied
 	}
 	c := &inventory.Cluster{Name: "x", ARN: "arn:aws:eks:us-east-1:111122223333:cluster/x", Version: "1.35", Logging: map[string]bool{"audit": true}, Errors: errs,

@@ -54,6 +54,8 @@ type Region struct {
 	addonVersions   memo[[2]string, fact[*inventory.AddonCompat]]
 	amiReleases     memo[string, fact[string]]
 	addonNames      memo[string, fact[[]string]]
+	loadBalancers   memo[string, lbFacts]
+	listeners       memo[string, fact[[]inventory.Listener]]
 }
 
 type keyResult struct {
@@ -143,6 +145,7 @@ func (r *Region) Cluster(ctx context.Context, name string) (*inventory.Cluster, 
 	g.Go(func() error { cr.ebsDefault(gctx); return nil })
 	g.Go(func() error { cr.logGroup(gctx); return nil })
 	g.Go(func() error { cr.instances(gctx); return nil })
+	g.Go(func() error { cr.clusterLoadBalancers(gctx); return nil })
 	g.Go(func() error { cr.nodeGroups(gctx, g); return nil })
 	g.Go(func() error { cr.fargateProfiles(gctx, g); return nil })
 	g.Go(func() error { cr.addons(gctx, g); return nil })

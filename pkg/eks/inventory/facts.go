@@ -15,6 +15,7 @@ const (
 	TypeAccount         = "AwsAccount"
 	TypeVPC             = "AwsEc2Vpc"
 	TypeSecurityGroup   = "AwsEc2SecurityGroup"
+	TypeLoadBalancer    = "AwsElbv2LoadBalancer"
 	RegionServicesName  = "@account-services"
 	RegionServicesLabel = "region-services"
 )
@@ -287,4 +288,23 @@ type AutoMode struct {
 	Enabled     bool
 	NodeRoleARN string
 	NodePools   []string
+}
+
+// LoadBalancer is an Elastic Load Balancing v2 load balancer tagged as created for the cluster.
+type LoadBalancer struct {
+	ARN    string
+	Name   string
+	Type   string // application, network, gateway
+	Scheme string // internet-facing or internal
+	// Listeners is nil with Errors set when they could not be read.
+	Listeners []Listener
+	Errors    Errors
+}
+
+// Listener is one listener of a load balancer.
+type Listener struct {
+	Port     int
+	Protocol string // HTTP, HTTPS, TCP, TLS, UDP, TCP_UDP, GENEVE
+	// RedirectsToHTTPS is true when every default action redirects to HTTPS.
+	RedirectsToHTTPS bool
 }

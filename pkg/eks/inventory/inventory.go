@@ -87,6 +87,9 @@ type Cluster struct {
 	LogGroup *LogGroup
 	// EBSEncryptionByDefault is the region's account setting; nil when unknown.
 	EBSEncryptionByDefault *bool
+	// LoadBalancers are the ELBv2 load balancers the cluster's controllers created, found by
+	// their cluster tags.
+	LoadBalancers []LoadBalancer
 
 	// Errors records facts that could not be collected, keyed by the IAM action that failed.
 	// Checks that need such a fact report ERROR naming the action.
