@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"github.com/sek-dev/sek/internal/cli"
 	"github.com/sek-dev/sek/internal/demo"
 	"github.com/sek-dev/sek/pkg/audit"
+	"github.com/sek-dev/sek/pkg/auditor"
 	"github.com/sek-dev/sek/pkg/awsclient"
 	sekconfig "github.com/sek-dev/sek/pkg/config"
 	"github.com/sek-dev/sek/pkg/org"
@@ -612,5 +614,84 @@ func publishHook(t *testing.T) org.AfterScan {
 			err = fmt.Errorf("publish problems: %+v", out)
 		}
 		return out, err
+	}
+}
+
+// TestAuditorServesTheOrganizationStateMachine drives the auditor's handler with its real AWS
+// connector against the moto organization, with the payloads the state machine sends: the
+// list step, then each map item as the ItemSelector builds it.
+func TestAuditorServesTheOrganizationStateMachine(t *testing.T) {
+	e := newOrgEstate(t)
+	ctx := context.Background()
+	s3c := s3.NewFromConfig(e.base, func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("sek-items")}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := loadTestConfig(t, "SEK_ORGANIZATION=true", "SEK_ROLE_NAME="+auditRole, "SEK_PUBLISH=true", "SEK_ITEMS_BUCKET=sek-items",
+		"SEK_REGIONS=us-east-1,eu-west-1", "SEK_ORGANIZATIONAL_UNITS="+e.ou)
+	h := auditor.New(auditor.Options{Config: cfg, Connect: auditor.NewAWSConnector(e.base, cfg, "test").Connect, LogLevel: "warn"})
+
+	resp, err := h.Handle(ctx, []byte(`{"action": "list-items", "runId": "exec-1"}`))
+	if err != nil {
+		t.Fatalf("list-items: %v", err)
+	}
+	list, ok := resp.Reply.(org.ItemList)
+	if !ok || list.Items != 4 || list.Key != "items/exec-1.json" {
+		t.Fatalf("item list = %#v", resp.Reply)
+	}
+	obj, err := s3c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("sek-items"), Key: aws.String(list.Key)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []org.Item
+	if err := json.NewDecoder(obj.Body).Decode(&items); err != nil || len(items) != 4 {
+		t.Fatalf("stored items: %v %v", items, err)
+	}
+
+	for _, it := range items {
+		// What the map's ItemSelector sends: accountId, region and the role name.
+		payload, _ := json.Marshal(map[string]string{"accountId": it.AccountID, "region": it.Region, "roleName": auditRole})
+		resp, err := h.Handle(ctx, payload)
+		if err != nil {
+			t.Fatalf("item %s/%s: %v", e.nameOf(it.AccountID), it.Region, err)
+		}
+		outcome, ok := resp.Reply.(org.ItemOutcome)
+		if !ok || outcome.Status != "complete" || outcome.AccountID != it.AccountID {
+			t.Fatalf("item %s/%s outcome = %#v", e.nameOf(it.AccountID), it.Region, resp.Reply)
+		}
+		want := 0
+		for _, spec := range estateClusters()[e.nameOf(it.AccountID)] {
+			if spec.Region == it.Region {
+				want++
+			}
+		}
+		if outcome.Clusters != want {
+			t.Errorf("item %s/%s scanned %d clusters, want %d", e.nameOf(it.AccountID), it.Region, outcome.Clusters, want)
+		}
+		// The findings went into the member account's own hub in the item's region.
+		if want > 0 {
+			c := e.memberConfig(e.nameOf(it.AccountID))
+			c.Region = it.Region
+			out, err := sh.NewFromConfig(c).GetFindings(ctx, &sh.GetFindingsInput{MaxResults: aws.Int32(100)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Findings) == 0 || resp.Publish == nil || resp.Publish.Imported == 0 {
+				t.Fatalf("item %s/%s published nothing: %+v", e.nameOf(it.AccountID), it.Region, resp.Publish)
+			}
+			for _, f := range out.Findings {
+				if aws.ToString(f.AwsAccountId) != it.AccountID {
+					t.Fatalf("%s's hub in %s holds a finding of account %s", e.nameOf(it.AccountID), it.Region, aws.ToString(f.AwsAccountId))
+				}
+			}
+		}
+	}
+
+	// An account whose role refuses the auditor fails its item with the type the state machine
+	// retries once, late.
+	_, err = h.Handle(ctx, []byte(`{"accountId": "`+e.accounts["locked"]+`", "region": "us-east-1", "roleName": "`+auditRole+`"}`))
+	var ue *org.AccountUnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "AccessDenied") {
+		t.Fatalf("denied account: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sek-dev/sek/pkg/auditor"
 	"github.com/sek-dev/sek/pkg/org"
 )
 
@@ -77,6 +78,10 @@ func TestOrgStateMachineIsADistributedMapOverS3Items(t *testing.T) {
 	if p := list["Parameters"].(map[string]any)["Payload"].(map[string]any); p["action"] != "list-items" || p["runId.$"] != "$$.Execution.Name" {
 		t.Errorf("ListItems payload = %v", p)
 	}
+	// The selectors read the auditor's reply (pkg/auditor Response.Reply: org.ItemList, org.ItemOutcome).
+	if rs := list["ResultSelector"].(map[string]any); rs["key.$"] != "$.Payload.key" || rs["bucket.$"] != "$.Payload.bucket" {
+		t.Errorf("ListItems result selector = %v", rs)
+	}
 
 	m := state(t, states, "AuditAccounts")
 	if m["Type"] != "Map" || m["End"] != true {
@@ -112,6 +117,9 @@ func TestOrgStateMachineIsADistributedMapOverS3Items(t *testing.T) {
 	scan := state(t, child, proc["StartAt"].(string))
 	if !strings.Contains(render(scan["Resource"]), ":states:::lambda:invoke") || scan["End"] != true {
 		t.Fatalf("child task = %v", scan)
+	}
+	if rs := scan["ResultSelector"].(map[string]any); rs["status.$"] != "$.Payload.status" || rs["accountId.$"] != "$.Payload.accountId" {
+		t.Errorf("child result selector = %v", rs)
 	}
 	if fn := render(scan["Parameters"].(map[string]any)["FunctionName"]); !strings.Contains(fn, "<Auditor") {
 		t.Errorf("child invokes %s, want the organization auditor", fn)
@@ -342,6 +350,40 @@ func TestRetryErrorNamesAreTheAuditorsErrorTypes(t *testing.T) {
 	}
 	if got := reflect.TypeOf(org.ScanIncompleteError{}).Name(); got != ErrScanIncomplete {
 		t.Errorf("ErrScanIncomplete = %q, the auditor returns %q", ErrScanIncomplete, got)
+	}
+}
+
+// Every field the state machine selects from a response exists in the auditor's response JSON.
+func TestResultSelectorsReadTheAuditorsResponse(t *testing.T) {
+	s := synth(t)
+	def := definition(t, s.tpl(t, OrgStackName))
+	states := def["States"].(map[string]any)
+	proc := state(t, states, "AuditAccounts")["ItemProcessor"].(map[string]any)
+	selectors := map[string]map[string]any{
+		"ListItems":         state(t, states, "ListItems")["ResultSelector"].(map[string]any),
+		"ScanAccountRegion": state(t, proc["States"].(map[string]any), "ScanAccountRegion")["ResultSelector"].(map[string]any),
+	}
+	responses := map[string]*auditor.Response{
+		"ListItems":         {Reply: org.ItemList{Bucket: "b", Key: "k", Items: 1, Accounts: 1, Regions: 1}},
+		"ScanAccountRegion": {Reply: org.ItemOutcome{AccountID: "111122223333", Region: "eu-west-1", Status: "complete"}},
+	}
+	for name, sel := range selectors {
+		raw, err := json.Marshal(map[string]any{"Payload": responses[name]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		_ = json.Unmarshal(raw, &doc)
+		for field, path := range sel {
+			var cur any = doc
+			for _, part := range strings.Split(strings.TrimPrefix(path.(string), "$."), ".") {
+				m, _ := cur.(map[string]any)
+				cur = m[part]
+			}
+			if cur == nil {
+				t.Errorf("%s selects %s = %s, which the auditor's response does not have: %s", name, field, path, raw)
+			}
+		}
 	}
 }
 
