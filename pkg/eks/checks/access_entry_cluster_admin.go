@@ -91,10 +91,11 @@ func AccessEntryClusterAdmin() ClusterRule {
 	}
 }
 
-// entryARN is the access entry's ARN, or the cluster's when the entry could not be described.
+// entryARN is the access entry's ARN, or one derived from its principal when the entry could not
+// be described.
 func entryARN(c *inventory.Cluster, e inventory.AccessEntry) string {
 	if e.ARN != "" {
 		return e.ARN
 	}
-	return c.ARN
+	return subARN(c, "access-entry", e.PrincipalARN)
 }

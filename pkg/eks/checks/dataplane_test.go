@@ -30,7 +30,10 @@ func TestNodegroupSSHOpen(t *testing.T) {
 		{name: "denied ListNodegroups is an error naming the action", c: with(listNodegroupsDenied), want: []want{{status: audit.Error, msg: "eks:ListNodegroups"}}},
 		{name: "a node group that cannot be described is an error for that group only", c: with(func(c *inventory.Cluster) {
 			c.NodeGroups = append(c.NodeGroups, inventory.NodeGroup{Name: "broken", Errors: inventory.Errors{"eks:DescribeNodegroup": errDenied}})
-		}), want: []want{{status: audit.Pass, on: "nodegroup"}, {status: audit.Error, msg: "broken", on: "cluster/prod"}}},
+		}), want: []want{{status: audit.Pass, on: "nodegroup/prod/workers/"}, {status: audit.Error, msg: "broken", on: "nodegroup/prod/broken"}}},
+		{name: "two undescribed node groups give two errors on distinct resources", c: with(func(c *inventory.Cluster) {
+			c.NodeGroups = []inventory.NodeGroup{{Name: "a", Errors: inventory.Errors{"eks:DescribeNodegroup": errDenied}}, {Name: "b", Errors: inventory.Errors{"eks:DescribeNodegroup": errDenied}}}
+		}), want: []want{{status: audit.Error, on: "nodegroup/prod/a"}, {status: audit.Error, on: "nodegroup/prod/b"}}},
 	})
 }
 
@@ -68,6 +71,10 @@ func TestNodePrivateSubnets(t *testing.T) {
 		}), want: []want{{status: audit.Pass}, {status: audit.Fail, on: "fargateprofile", msg: "public IPs"}}},
 		{name: "Fargate only is judged without a node-group result", c: with(noNodeGroups), want: []want{{status: audit.Pass, on: "fargateprofile"}}},
 		{name: "neither node groups nor Fargate is not applicable", c: with(func(c *inventory.Cluster) { c.NodeGroups, c.FargateProfiles = nil, nil }), want: []want{{status: audit.NotApplicable}}},
+		{name: "unlisted Fargate profiles with no node groups give one error on the cluster", c: with(func(c *inventory.Cluster) {
+			c.NodeGroups, c.FargateProfiles = nil, nil
+			c.Errors["eks:ListFargateProfiles"] = errDenied
+		}), want: []want{{status: audit.Error, msg: "eks:ListFargateProfiles", on: "cluster/prod"}}},
 		{name: "unreadable subnets are an error", c: with(func(c *inventory.Cluster) {
 			c.Network.Subnets = nil
 			c.Errors["ec2:DescribeSubnets"] = errDenied
@@ -142,6 +149,9 @@ func TestHealthIssues(t *testing.T) {
 			c.NodeGroups[0].Health = []inventory.HealthIssue{{Code: "AccessDenied", Message: "role"}}
 			c.Addons[1].Status = "DEGRADED"
 		}), want: []want{{status: audit.Fail, msg: "Ec2SecurityGroupNotFound"}, {status: audit.Fail, on: "nodegroup", msg: "AccessDenied"}, {status: audit.Pass}, {status: audit.Pass}, {status: audit.Fail, on: "coredns", msg: "DEGRADED"}}},
+		{name: "an add-on that cannot be described is an error on its own resource", c: with(func(c *inventory.Cluster) {
+			c.Addons[1] = inventory.Addon{Name: "coredns", Errors: inventory.Errors{"eks:DescribeAddon": errDenied}}
+		}), want: []want{{status: audit.Pass}, {status: audit.Pass}, {status: audit.Pass}, {status: audit.Pass}, {status: audit.Error, on: "addon/prod/coredns", msg: "AccessDenied"}}},
 		{name: "unlisted add-ons make the cluster result an error", c: with(func(c *inventory.Cluster) {
 			c.Addons, c.NodeGroups, c.FargateProfiles = nil, nil, nil
 			c.Errors["eks:ListAddons"] = errDenied

@@ -42,18 +42,21 @@ func HealthIssues() ClusterRule {
 			}
 			for _, ng := range c.NodeGroups {
 				if ng.ARN == "" {
+					out = append(out, audit.Errorf("Could not read the health of node group %s: %v", ng.Name, ng.Errors.First("eks:DescribeNodegroup")).On(subARN(c, "nodegroup", ng.Name), inventory.TypeNodegroup))
 					continue
 				}
 				out = append(out, issuesFinding("Node group "+ng.Name, ng.Health, "").On(ng.ARN, inventory.TypeNodegroup))
 			}
 			for _, fp := range c.FargateProfiles {
 				if fp.ARN == "" {
+					out = append(out, audit.Errorf("Could not read the health of Fargate profile %s (eks:DescribeFargateProfile).", fp.Name).On(subARN(c, "fargateprofile", fp.Name), inventory.TypeFargateProfile))
 					continue
 				}
 				out = append(out, issuesFinding("Fargate profile "+fp.Name, fp.Health, "").On(fp.ARN, inventory.TypeFargateProfile))
 			}
 			for _, a := range c.Addons {
 				if a.ARN == "" {
+					out = append(out, audit.Errorf("Could not read the health of add-on %s: %v", a.Name, a.Errors.First("eks:DescribeAddon")).On(subARN(c, "addon", a.Name), inventory.TypeAddon))
 					continue
 				}
 				status := ""

@@ -49,6 +49,24 @@ func missing(errs inventory.Errors, actions ...string) (audit.Finding, bool) {
 	return audit.Finding{}, false
 }
 
+// subARN names a sub-resource of the cluster whose own ARN is unknown because it could not be
+// described: the real ARN with its unique suffix left out. Reporting against it keeps one result
+// per (check, resource) even when several sub-resources fail.
+func subARN(c *inventory.Cluster, kind, name string) string {
+	base := strings.Replace(c.ARN, ":cluster/", ":"+kind+"/", 1)
+	if base == c.ARN || c.ARN == "" {
+		base = fmt.Sprintf("arn:%s:eks:%s:%s:%s/%s", orDefault(c.Partition, "aws"), c.Region, c.AccountID, kind, c.Name)
+	}
+	return base + "/" + name
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
 // one wraps a single finding.
 func one(f audit.Finding) []audit.Finding { return []audit.Finding{f} }
 
@@ -64,7 +82,7 @@ func forNodeGroups(c *inventory.Cluster, judge func(ng inventory.NodeGroup) audi
 	var out []audit.Finding
 	for _, ng := range c.NodeGroups {
 		if err := ng.Errors.First("eks:DescribeNodegroup"); err != nil {
-			out = append(out, audit.Errorf("Could not evaluate node group %s: %v", ng.Name, err))
+			out = append(out, audit.Errorf("Could not evaluate node group %s: %v", ng.Name, err).On(subARN(c, "nodegroup", ng.Name), inventory.TypeNodegroup))
 			continue
 		}
 		out = append(out, judge(ng).On(ng.ARN, inventory.TypeNodegroup).With("nodegroup", ng.Name))
@@ -83,7 +101,7 @@ func forAddons(c *inventory.Cluster, judge func(a inventory.Addon) audit.Finding
 	var out []audit.Finding
 	for _, a := range c.Addons {
 		if err := a.Errors.First("eks:DescribeAddon"); err != nil {
-			out = append(out, audit.Errorf("Could not evaluate add-on %s: %v", a.Name, err))
+			out = append(out, audit.Errorf("Could not evaluate add-on %s: %v", a.Name, err).On(subARN(c, "addon", a.Name), inventory.TypeAddon))
 			continue
 		}
 		out = append(out, judge(a).On(a.ARN, inventory.TypeAddon).With("addon", a.Name))

@@ -53,6 +53,10 @@ func TestAccessEntryClusterAdmin(t *testing.T) {
 		{name: "an entry whose policies cannot be listed is an error, and so is the count", c: with(func(c *inventory.Cluster) {
 			c.AccessEntries[0].Errors["eks:ListAssociatedAccessPolicies"] = errDenied
 		}), want: []want{{status: audit.Error, msg: "AccessDenied", on: "access-entry"}, {status: audit.Error, on: "cluster/prod"}}},
+		{name: "an entry that cannot be described is reported on its own derived ARN", c: with(func(c *inventory.Cluster) {
+			c.AccessEntries[0].ARN = ""
+			c.AccessEntries[0].Errors["eks:DescribeAccessEntry"] = errDenied
+		}), want: []want{{status: audit.Error, on: "access-entry/prod/arn:aws:iam::111122223333:role/platform-admin"}, {status: audit.Error, on: "cluster/prod"}}},
 		{name: "access entries missing in the emulator are an error", c: with(func(c *inventory.Cluster) {
 			c.AccessEntries = nil
 			c.Errors["eks:ListAccessEntries"] = errDenied

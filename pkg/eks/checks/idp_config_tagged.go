@@ -38,7 +38,7 @@ func IdPConfigTagged() ClusterRule {
 			var out []audit.Finding
 			for _, idp := range c.IdentityConfigs {
 				if err := idp.Errors.First("eks:DescribeIdentityProviderConfig"); err != nil {
-					out = append(out, audit.Errorf("Could not evaluate identity provider config %s: %v", idp.Name, err))
+					out = append(out, audit.Errorf("Could not evaluate identity provider config %s: %v", idp.Name, err).On(subARN(c, "identityproviderconfig", idp.Name), inventory.TypeIdentityConfig))
 					continue
 				}
 				f := judgeTags(idp.Tags, env.Params.Strings("requiredTagKeys"), "Identity provider config "+idp.Name+" (issuer "+idp.IssuerURL+")")

@@ -57,10 +57,12 @@ func NodePrivateSubnets() ClusterRule {
 				}
 				return p.finding(pass)
 			}
+			ngErr, fpErr := c.Errors.Get("eks:ListNodegroups"), c.Errors.Get("eks:ListFargateProfiles")
+			if ngErr == nil && fpErr == nil && len(c.NodeGroups) == 0 && len(c.FargateProfiles) == 0 {
+				return one(audit.NotApplicablef("The cluster has neither managed node groups nor Fargate profiles."))
+			}
 			var out []audit.Finding
-			fargateKnown := c.Errors.Get("eks:ListFargateProfiles") == nil
-			ngKnown := c.Errors.Get("eks:ListNodegroups") == nil
-			if !(ngKnown && len(c.NodeGroups) == 0 && fargateKnown && len(c.FargateProfiles) > 0) {
+			if ngErr != nil || len(c.NodeGroups) > 0 {
 				out = forNodeGroups(c, func(ng inventory.NodeGroup) audit.Finding {
 					var p problems
 					unknown := judgeSubnets(&p, ng.Subnets)
@@ -75,21 +77,23 @@ func NodePrivateSubnets() ClusterRule {
 					return conclude(&p, unknown, "Node group "+ng.Name+" runs in private subnets without public addresses.")
 				})
 			}
-			if f, bad := missing(c.Errors, "eks:ListFargateProfiles"); bad {
-				return append(out, f)
+			if fpErr != nil {
+				// The cluster resource carries at most one ERROR: a failed node-group listing
+				// already reported it.
+				if ngErr == nil {
+					f, _ := missing(c.Errors, "eks:ListFargateProfiles")
+					out = append(out, f)
+				}
+				return out
 			}
 			for _, fp := range c.FargateProfiles {
-				arn := fp.ARN
-				if arn == "" {
-					out = append(out, audit.Errorf("Fargate profile %s could not be described (eks:DescribeFargateProfile).", fp.Name))
+				if fp.ARN == "" {
+					out = append(out, audit.Errorf("Fargate profile %s could not be described (eks:DescribeFargateProfile).", fp.Name).On(subARN(c, "fargateprofile", fp.Name), inventory.TypeFargateProfile))
 					continue
 				}
 				var p problems
 				unknown := judgeSubnets(&p, fp.Subnets)
-				out = append(out, conclude(&p, unknown, "Fargate profile "+fp.Name+" uses private subnets.").On(arn, inventory.TypeFargateProfile).With("fargateProfile", fp.Name))
-			}
-			if len(out) == 1 && out[0].Status == audit.NotApplicable && len(c.FargateProfiles) > 0 {
-				out = out[1:]
+				out = append(out, conclude(&p, unknown, "Fargate profile "+fp.Name+" uses private subnets.").On(fp.ARN, inventory.TypeFargateProfile).With("fargateProfile", fp.Name))
 			}
 			return out
 		},

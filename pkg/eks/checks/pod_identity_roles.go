@@ -47,7 +47,7 @@ func PodIdentityRoles() ClusterRule {
 				where := a.Namespace + "/" + a.ServiceAccount
 				arn := a.ARN
 				if arn == "" {
-					arn = c.ARN
+					arn = subARN(c, "podidentityassociation", a.ID)
 				}
 				if err := a.Errors.First("eks:DescribePodIdentityAssociation"); err != nil {
 					out = append(out, audit.Errorf("Could not evaluate association %s: %v", a.ID, err).On(arn, inventory.TypePodIdentity))

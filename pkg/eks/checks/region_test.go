@@ -78,6 +78,13 @@ func TestECRScanOnPush(t *testing.T) {
 			s.ScanningConfig = &inventory.RegistryScanning{ScanType: "ENHANCED", Rules: []inventory.ScanningRule{{Frequency: "CONTINUOUS_SCAN", Filters: []string{"ap*"}}}}
 		}), want: []want{{status: audit.Pass, msg: "enhanced"}}},
 		{name: "no scanning fails", s: withRegion(func(s *inventory.RegionServices) { s.Repositories[0].ScanOnPush = false }), want: []want{{status: audit.Fail}}},
+		{name: "under enhanced scanning the repository's own scanOnPush does not count", s: withRegion(func(s *inventory.RegionServices) {
+			s.ScanningConfig = &inventory.RegistryScanning{ScanType: "ENHANCED", Rules: []inventory.ScanningRule{{Frequency: "CONTINUOUS_SCAN", Filters: []string{"prod-*"}}}}
+		}), want: []want{{status: audit.Fail, msg: "ignored under enhanced scanning"}}},
+		{name: "a basic scan-on-push registry rule covers the repository", s: withRegion(func(s *inventory.RegionServices) {
+			s.Repositories[0].ScanOnPush = false
+			s.ScanningConfig.Rules = []inventory.ScanningRule{{Frequency: "SCAN_ON_PUSH", Filters: []string{"*"}}}
+		}), want: []want{{status: audit.Pass, msg: "basic registry scanning"}}},
 		{name: "no repositories is not applicable", s: withRegion(noRepos), want: []want{{status: audit.NotApplicable}}},
 		{name: "an unknown registry configuration without scan on push is an error", s: withRegion(func(s *inventory.RegionServices) {
 			s.Repositories[0].ScanOnPush = false
