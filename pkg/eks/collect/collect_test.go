@@ -359,4 +359,3 @@ func TestRegionServicesListAddonsOnlyWhenAgentsAreManual(t *testing.T) {
 		t.Errorf("no detector, yet add-ons were listed %d times", f.count("eks:ListAddons"))
 	}
 }
-
