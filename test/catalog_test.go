@@ -629,6 +629,28 @@ func TestCatalogErrorsAreScopedToTheMissingFact(t *testing.T) {
 		}
 	})
 
+	t.Run("a scan narrowed to a cluster skips the account services unless they are named", func(t *testing.T) {
+		t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
+		scopes := func(args ...string) map[string]int {
+			t.Helper()
+			code, doc, out := runSek(t, append([]string{"scan", "--region", fortRegion, "--output", "json"}, args...)...)
+			if code != cli.ExitOK || len(doc.Errors) != 0 {
+				t.Fatalf("exit %d, scope errors %v; output:\n%s", code, doc.Errors, out)
+			}
+			n := map[string]int{}
+			for _, r := range doc.Results {
+				n[r["clusterName"].(string)]++
+			}
+			return n
+		}
+		if n := scopes("--cluster", "fortress"); n[""] != 0 || n["fortress"] == 0 {
+			t.Errorf("--cluster fortress: results per cluster %v, want fortress only", n)
+		}
+		if n := scopes("--cluster", "@account-services"); n[""] != 7 || len(n) != 1 {
+			t.Errorf("--cluster @account-services: results per cluster %v, want the 7 account-services results only", n)
+		}
+	})
+
 	t.Run("a denied permission is an error naming the action, and the other checks still run", func(t *testing.T) {
 		t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
 		compat.mu.Lock()
