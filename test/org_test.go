@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -694,4 +695,62 @@ func TestAuditorServesTheOrganizationStateMachine(t *testing.T) {
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("denied account: %v", err)
 	}
+
+	// Reconciliation stays inside the item's account and region: the payments account's
+	// "shared" cluster is deleted and its item re-run, so its findings are archived, while the
+	// data account's cluster of the same name and region, and every other region, are untouched.
+	paymentsCfg := e.memberConfig("payments")
+	paymentsCfg.Region = "us-east-1"
+	if _, err := eks.NewFromConfig(paymentsCfg).DeleteCluster(ctx, &eks.DeleteClusterInput{Name: aws.String("shared")}); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]map[string]int{}
+	for _, name := range []string{"data", "payments"} {
+		for _, region := range []string{"us-east-1", "eu-west-1"} {
+			before[name+"/"+region] = recordStates(t, e, name, region, "")
+		}
+	}
+	payload, _ := json.Marshal(map[string]string{"accountId": e.accounts["payments"], "region": "us-east-1", "roleName": auditRole})
+	resp, err = h.Handle(ctx, payload)
+	if err != nil {
+		t.Fatalf("re-run payments/us-east-1: %v", err)
+	}
+	if resp.Publish == nil || resp.Publish.Archived == 0 {
+		t.Fatalf("the deleted cluster's findings were not archived: %+v", resp.Publish)
+	}
+	if got := recordStates(t, e, "payments", "us-east-1", "cluster/shared"); got["ACTIVE"] != 0 || got["ARCHIVED"] == 0 {
+		t.Errorf("payments' deleted cluster: record states %v, want all ARCHIVED", got)
+	}
+	if got := recordStates(t, e, "data", "us-east-1", "cluster/shared"); got["ARCHIVED"] != 0 || got["ACTIVE"] == 0 {
+		t.Errorf("data's cluster of the same name: record states %v, want all ACTIVE", got)
+	}
+	for _, key := range []string{"data/us-east-1", "data/eu-west-1", "payments/eu-west-1"} {
+		name, region, _ := strings.Cut(key, "/")
+		if got := recordStates(t, e, name, region, ""); fmt.Sprint(got) != fmt.Sprint(before[key]) {
+			t.Errorf("%s changed although its item did not run: %v → %v", key, before[key], got)
+		}
+	}
+}
+
+// recordStates counts an account's findings in a region by RecordState, for resources whose ARN
+// contains match ("" for all).
+func recordStates(t *testing.T, e *orgEstate, name, region, match string) map[string]int {
+	t.Helper()
+	c := e.memberConfig(name)
+	c.Region = region
+	out := map[string]int{}
+	pages := sh.NewGetFindingsPaginator(sh.NewFromConfig(c), &sh.GetFindingsInput{MaxResults: aws.Int32(100)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("%s %s findings: %v", name, region, err)
+		}
+		for _, f := range page.Findings {
+			if match != "" && (len(f.Resources) == 0 || !strings.HasSuffix(aws.ToString(f.Resources[0].Id), match)) {
+				continue
+			}
+			out[string(f.RecordState)]++
+		}
+	}
+	return out
 }
