@@ -19,12 +19,13 @@ build: ## build bin/sek
 
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 
+# Go-installed test tools live in bin/tools, pinned here (the fault suite finds toxiproxy there).
+TOOLS := $(CURDIR)/$(BIN)/tools
+# (Defined before the tools rule: make expands a rule's prerequisites as it reads them.)
 tools: $(TOOLS)/toxiproxy-server $(TOOLS)/golangci-lint ## install what the tests need (moto_server, aws-lambda-rie, toxiproxy, golangci-lint) if missing
 	@command -v moto_server >/dev/null 2>&1 || pip install 'moto[server]>=5.1,<6'
 	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/aws-lambda-rie" || $(GO) install $(RIE_MODULE)
 
-# Go-installed test tools live in bin/tools, pinned here (the fault suite finds toxiproxy there).
-TOOLS := $(CURDIR)/$(BIN)/tools
 TOXIPROXY_VERSION := v2.12.0
 GOLANGCI_LINT_VERSION := v2.15.0
 
@@ -43,6 +44,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/config/
 	$(GO) test -run '^$$' -fuzz '^FuzzMuteRuleMatches$$' -fuzztime $(FUZZTIME) ./pkg/audit/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) ./pkg/auditor/
 
 demo: tools build ## emulated account with sample clusters, scanned and published
 	$(GO) run ./test/demo $(BIN)/sek
