@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -53,7 +54,20 @@ func run() error {
 		}
 	}
 	stacks.ApplyNag(app)
-	app.Synth(nil)
+	asm := app.Synth(nil)
+	// cdk-nag reports through error annotations, which the CDK CLI turns into a failed synth
+	// but a direct run would only write to the assembly. Fail here too, naming each finding.
+	var findings []string
+	for _, st := range *asm.Stacks() {
+		for _, m := range *st.Messages() {
+			if m.Entry != nil && *m.Entry.Type == "aws:cdk:error" {
+				findings = append(findings, fmt.Sprintf("%s: %v", *m.Id, m.Entry.Data))
+			}
+		}
+	}
+	if len(findings) > 0 {
+		return fmt.Errorf("synthesis reported %d error(s):\n  %s", len(findings), strings.Join(findings, "\n  "))
+	}
 	return nil
 }
 

@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/sek-dev/sek/pkg/auditor"
 )
 
 // matchPattern applies an EventBridge event pattern to an event, for the subset of the pattern
-// language the rules use: nested objects and arrays of exact string/number/bool values. A
-// pattern element outside that subset (prefix, anything-but, numeric, exists, ...) is an error,
+// language the rules use: nested objects, arrays of exact string/number/bool values, and
+// {"exists": bool}. Any other pattern element (prefix, anything-but, numeric, ...) is an error,
 // so a rule that starts using one cannot pass this test by accident.
 func matchPattern(pattern, event map[string]any) (bool, error) {
 	for key, want := range pattern {
@@ -28,10 +31,7 @@ func matchPattern(pattern, event map[string]any) (bool, error) {
 				return false, err
 			}
 		case []any:
-			if !present {
-				return false, nil
-			}
-			m, err := matchValues(w, got)
+			m, err := matchValues(w, got, present)
 			if err != nil {
 				return false, fmt.Errorf("%s: %w", key, err)
 			}
@@ -45,26 +45,40 @@ func matchPattern(pattern, event map[string]any) (bool, error) {
 	return true, nil
 }
 
-// matchValues: the field (or, for an array field, any of its elements) equals one of the
-// allowed values. EventBridge compares exactly: case-sensitive strings, no type coercion.
-func matchValues(allowed []any, got any) (bool, error) {
+// matchValues: the field matches if any allowed element matches it. An exact value matches the
+// field (or, for an array field, any of its elements); EventBridge compares exactly:
+// case-sensitive strings, no type coercion. {"exists": false} matches an absent field,
+// {"exists": true} a present leaf value.
+func matchValues(allowed []any, got any, present bool) (bool, error) {
 	vals := []any{got}
 	if arr, ok := got.([]any); ok {
 		vals = arr
 	}
+	_, gotObj := got.(map[string]any)
 	for _, a := range allowed {
-		switch a.(type) {
-		case string, float64, bool, nil:
-		default:
-			return false, fmt.Errorf("pattern element %v is not an exact value; the test matcher does not implement it", a)
-		}
-		for _, v := range vals {
-			if _, isObj := v.(map[string]any); isObj {
-				continue
+		switch x := a.(type) {
+		case map[string]any:
+			want, ok := x["exists"].(bool)
+			if !ok || len(x) != 1 {
+				return false, fmt.Errorf("pattern element %v is not implemented by the test matcher", a)
 			}
-			if v == a {
+			if want == (present && !gotObj) {
 				return true, nil
 			}
+		case string, float64, bool, nil:
+			if !present {
+				continue
+			}
+			for _, v := range vals {
+				if _, isObj := v.(map[string]any); isObj {
+					continue
+				}
+				if v == a {
+					return true, nil
+				}
+			}
+		default:
+			return false, fmt.Errorf("pattern element %v is not an exact value; the test matcher does not implement it", a)
 		}
 	}
 	return false, nil
@@ -101,6 +115,29 @@ func TestPatternMatcherSemantics(t *testing.T) {
 	}
 	if _, err := matchPattern(map[string]any{"source": []any{map[string]any{"prefix": "aws."}}}, map[string]any{"source": "aws.eks"}); err == nil {
 		t.Error("a content filter was silently treated as an exact value")
+	}
+	absent := map[string]any{"detail": map[string]any{"errorCode": []any{map[string]any{"exists": false}}}}
+	present := map[string]any{"detail": map[string]any{"errorCode": []any{map[string]any{"exists": true}}}}
+	for name, c := range map[string]struct {
+		pattern map[string]any
+		event   string
+		want    bool
+	}{
+		"absent, field absent":  {absent, `{"detail":{"eventName":"X"}}`, true},
+		"absent, field present": {absent, `{"detail":{"errorCode":"AccessDenied"}}`, false},
+		"absent, field null":    {absent, `{"detail":{"errorCode":null}}`, false},
+		"present, field there":  {present, `{"detail":{"errorCode":"AccessDenied"}}`, true},
+		"present, field absent": {present, `{"detail":{}}`, false},
+		"present, object field": {present, `{"detail":{"errorCode":{"a":1}}}`, false},
+	} {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(c.event), &ev); err != nil {
+			t.Fatal(err)
+		}
+		got, err := matchPattern(c.pattern, ev)
+		if err != nil || got != c.want {
+			t.Errorf("exists %s: match = %v, %v; want %v", name, got, err, c.want)
+		}
 	}
 }
 
@@ -140,6 +177,9 @@ func TestEKSRuleMatchesEveryHandledCallAndNothingElse(t *testing.T) {
 			e["source"], e["detail-type"], e["detail"] = "aws.events", "Scheduled Event", map[string]any{}
 		},
 		"lower-case name": func(e map[string]any) { e["detail"].(map[string]any)["eventName"] = "createcluster" },
+		"failed call": func(e map[string]any) {
+			e["detail"].(map[string]any)["errorCode"] = "InvalidParameterException"
+		},
 	}
 	for name, m := range mutate {
 		ev := eksEvent("CreateCluster")
@@ -150,13 +190,25 @@ func TestEKSRuleMatchesEveryHandledCallAndNothingElse(t *testing.T) {
 	}
 }
 
-// shouldTrigger says, from a sample's content alone, whether the deployed rule ought to deliver
-// it: an EKS management call delivered by CloudTrail that the auditor handles.
-func shouldTrigger(ev map[string]any, handled map[string]bool) bool {
-	detail, _ := ev["detail"].(map[string]any)
-	name, _ := detail["eventName"].(string)
-	return ev["source"] == EKSEventSource && ev["detail-type"] == CloudTrailDetail &&
-		detail["eventSource"] == EKSAPIEventSrc && handled[name]
+// shouldTrigger asks the auditor Lambda's own decoder whether a sample is an EKS change it
+// would audit: a CloudTrail event it routes as such and does not merely acknowledge.
+func shouldTrigger(raw []byte) bool {
+	inv, err := auditor.Decode(raw)
+	return err == nil && inv.Route == auditor.RouteCloudTrail && inv.Ignore == ""
+}
+
+// The rule and the Lambda must agree on the calls that matter: one the rule drops is never
+// audited by event, one the Lambda rejects is an invocation wasted on an error.
+func TestEventNamesMatchTheLambda(t *testing.T) {
+	got, want := EKSEventNames(), auditor.EventNames()
+	sort.Strings(got)
+	sort.Strings(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rule event names %v\nLambda handles   %v", got, want)
+	}
+	if EKSEventSource != auditor.SourceEKS || CloudTrailDetail != auditor.DetailTypeCloudTrail || EKSAPIEventSrc != auditor.EKSEventSource {
+		t.Errorf("envelope values differ from the Lambda's: %s/%s/%s", auditor.SourceEKS, auditor.DetailTypeCloudTrail, auditor.EKSEventSource)
+	}
 }
 
 // eventsDir is the repository's events/ directory of sample Lambda inputs.
@@ -169,13 +221,9 @@ func TestEKSRuleAgainstEventSamples(t *testing.T) {
 	}
 	sort.Strings(files)
 	if len(files) == 0 {
-		t.Skipf("%s holds no *.json samples yet (the Lambda issue adds them); the rule is still tested against synthesized events above", eventsDir)
+		t.Fatalf("%s holds no *.json samples; the EKS CloudTrail samples are what this test checks the rule against", eventsDir)
 	}
 	pattern := deployedPattern(t)
-	handled := map[string]bool{}
-	for _, n := range EKSEventNames() {
-		handled[n] = true
-	}
 	var triggering, other int
 	for _, f := range files {
 		base := filepath.Base(f)
@@ -192,7 +240,7 @@ func TestEKSRuleAgainstEventSamples(t *testing.T) {
 			other++
 			continue
 		}
-		want := shouldTrigger(ev, handled)
+		want := shouldTrigger(raw)
 		for _, prefix := range []string{"scheduled", "manual", "malformed"} {
 			if strings.HasPrefix(base, prefix) && want {
 				t.Errorf("%s looks like an EKS CloudTrail event although its name says %s", base, prefix)

@@ -27,10 +27,13 @@ const (
 )
 
 // eksEventPattern is the EventBridge pattern shared by the home rule and the forwarders, so a
-// forwarded event always matches the home rule that receives it.
+// forwarded event always matches the home rule that receives it. A call that failed
+// (detail.errorCode present) changed nothing, so it is not delivered: the auditor would only
+// acknowledge it.
 func eksEventPattern() (sources, detailTypes []string, detail map[string]any) {
 	return []string{EKSEventSource}, []string{CloudTrailDetail}, map[string]any{
 		"eventSource": []string{EKSAPIEventSrc},
 		"eventName":   EKSEventNames(),
+		"errorCode":   []any{map[string]any{"exists": false}},
 	}
 }

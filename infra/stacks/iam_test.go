@@ -8,6 +8,7 @@ import (
 
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/eks"
+	"github.com/sek-dev/sek/pkg/runner"
 )
 
 type statement struct {
@@ -148,6 +149,22 @@ func TestReadPermissionsAreTheRegistryUnion(t *testing.T) {
 	}
 	if len(eks.Checks()) == 0 || len(read) == 0 {
 		t.Fatal("registry returned no checks or the role no read actions: the comparison proves nothing")
+	}
+}
+
+// The Lambda runs runner.Checks(); the role is generated from the EKS registry. Should the runner
+// ever add a provider, its checks' permissions must not silently miss the role.
+func TestEveryCheckTheLambdaRunsIsPermitted(t *testing.T) {
+	granted := map[string]bool{}
+	for _, a := range RegistryReadActions() {
+		granted[a] = true
+	}
+	for _, c := range runner.Checks() {
+		for _, p := range c.Permissions {
+			if !granted[p] {
+				t.Errorf("the Lambda runs %s, which needs %s; the role generated from the registry lacks it", c.ID, p)
+			}
+		}
 	}
 }
 

@@ -149,6 +149,9 @@ func TestEKSRulePatternAndTarget(t *testing.T) {
 	if !reflect.DeepEqual(detail["eventSource"], []any{"eks.amazonaws.com"}) {
 		t.Errorf("detail.eventSource = %v", detail["eventSource"])
 	}
+	if !reflect.DeepEqual(detail["errorCode"], []any{map[string]any{"exists": false}}) {
+		t.Errorf("detail.errorCode = %v, want failed calls filtered out", detail["errorCode"])
+	}
 	got := strs(detail["eventName"])
 	want := EKSEventNames()
 	sort.Strings(got)
