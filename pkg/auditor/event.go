@@ -105,16 +105,32 @@ func (inv Invocation) Cluster() string {
 	return ""
 }
 
-// errInput marks input the handler cannot act on; Decode wraps every such error in it so the
-// caller can tell bad input from a failed scan.
-var errInput = errors.New("invalid auditor input")
+// InputError is input the handler cannot act on. Retrying it cannot help. The Lambda runtime
+// reports the type name as the invocation's errorType, so a dead-letter queue or a state
+// machine can tell bad input from a failed scan.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return "invalid auditor input: " + e.Msg }
 
 // IsInputError reports whether err means the invocation's payload was unusable.
-func IsInputError(err error) bool { return errors.Is(err, errInput) }
+func IsInputError(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}
 
 func inputErr(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", errInput, fmt.Sprintf(format, a...))
+	return &InputError{Msg: fmt.Sprintf(format, a...)}
 }
+
+// ConfigError is a configuration the function cannot run with; every invocation fails with it
+// until the stack's environment is fixed.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string {
+	return "the function's configuration (SEK_* environment variables) is invalid: " + e.Err.Error()
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 const accepted = `the auditor accepts an EventBridge "Scheduled Event", an EKS "AWS API Call via CloudTrail" event, a manual {"regions": ["eu-west-1"], "clusters": ["prod"]}, or the organization state machine's {"action": "list-items", "runId": ...} and {"accountId": ..., "region": ...}`
 

@@ -221,7 +221,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (resp *Re
 	}
 	log.Info("invocation received", "invocation", inv)
 	if h.opts.ConfigErr != nil {
-		return resp, fmt.Errorf("the function's configuration (SEK_* environment variables) is invalid: %w", h.opts.ConfigErr)
+		return resp, &ConfigError{Err: h.opts.ConfigErr}
 	}
 	if inv.Ignore != "" {
 		resp.Action, resp.Reason = ActionIgnore, inv.Ignore
@@ -479,7 +479,7 @@ func (h *Handler) orgItem(ctx context.Context, log *slog.Logger, deps *Deps, res
 		it.ExternalID = h.cfg.ExternalID
 	}
 	if _, err := it.Member(); err != nil {
-		return fmt.Errorf("%w: %v (set role_name, SEK_ROLE_NAME, or give roleName in the item)", errInput, err)
+		return inputErr("%v (set role_name, SEK_ROLE_NAME, or give roleName in the item)", err)
 	}
 	resp.Action = ActionScan
 	req := runner.Request{Config: h.cfg, Logger: log.With("account", it.AccountID)}

@@ -121,8 +121,8 @@ func TestEveryEventFile(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), want.err) {
 					t.Fatalf("error = %v, want one containing %q", err, want.err)
 				}
-				if !IsInputError(err) {
-					t.Errorf("bad input should be an input error: %v", err)
+				if !IsInputError(err) || errorType(err) != "InputError" {
+					t.Errorf("bad input should be an InputError, is %s: %v", errorType(err), err)
 				}
 				if r.connects != 0 || len(r.scanner.reqs) != 0 {
 					t.Errorf("bad input must not reach AWS (connects %d, scans %d)", r.connects, len(r.scanner.reqs))
@@ -529,7 +529,7 @@ func TestEventsOutsideTheConfiguredScopeAreIgnored(t *testing.T) {
 func TestBadConfigurationFailsEveryInvocation(t *testing.T) {
 	r := newRig(t, testConfig(t), func(o *Options) { o.ConfigErr = os.ErrInvalid })
 	for _, f := range []string{"scheduled.json", "manual.json"} {
-		if _, err := r.h.Handle(context.Background(), readEvent(t, f)); err == nil || !strings.Contains(err.Error(), "SEK_*") {
+		if _, err := r.h.Handle(context.Background(), readEvent(t, f)); err == nil || !strings.Contains(err.Error(), "SEK_*") || errorType(err) != "ConfigError" {
 			t.Fatalf("%s: err = %v", f, err)
 		}
 	}
