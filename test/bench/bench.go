@@ -181,8 +181,27 @@ func Tail(s string, n int) string {
 	return strings.Join(keep, "\n")
 }
 
+// Timeline returns when the last collection call arrived and the span of Security Hub calls,
+// measured from the fake's reset, to show which phase the wall time went to.
+func (r Result) Timeline() (collectEnd, hubFirst, hubLast time.Duration) {
+	hubFirst = -1
+	for _, a := range r.Stats.APIs {
+		if strings.HasPrefix(a.API, "securityhub:") {
+			if hubFirst < 0 || a.First < hubFirst {
+				hubFirst = a.First
+			}
+			hubLast = max(hubLast, a.Last)
+			continue
+		}
+		collectEnd = max(collectEnd, a.Last)
+	}
+	return collectEnd, max(hubFirst, 0), hubLast
+}
+
 // WriteAPIBreakdown prints the bound's per-API lines that matter most.
 func WriteAPIBreakdown(w io.Writer, r Result, top int) {
+	ce, hf, hl := r.Timeline()
+	fmt.Fprintf(w, "  timeline: last collection call at %.2fs; Security Hub calls from %.2fs to %.2fs; process exit at %.2fs\n", ce.Seconds(), hf.Seconds(), hl.Seconds(), r.Wall.Seconds())
 	fmt.Fprintf(w, "  bound %.2fs set by %s (%s); dependency depth %d calls\n", r.Bound.Total.Seconds(), r.Bound.Critical, r.Bound.Why, r.Bound.Depth)
 	for i, a := range r.Bound.APIs {
 		if i == top {

@@ -55,50 +55,69 @@ func str(m map[string]any, path ...string) string {
 	return s
 }
 
+// importedFinding is the part of an imported finding the fake indexes; the finding itself is
+// kept as sent.
+type importedFinding struct {
+	ID            string                   `json:"Id"`
+	ProductArn    string                   `json:"ProductArn"`
+	AwsAccountID  string                   `json:"AwsAccountId"`
+	GeneratorID   string                   `json:"GeneratorId"`
+	Region        string                   `json:"Region"`
+	RecordState   string                   `json:"RecordState"`
+	Compliance    *struct{ Status string } `json:"Compliance"`
+	ProductFields map[string]string        `json:"ProductFields"`
+}
+
 func (s *Server) hubBatchImportFindings(c *Call) (any, error) {
-	list, _ := c.JSON("Findings").([]any)
-	if len(list) > 100 {
-		return nil, &APIError{Status: 400, Code: "InvalidInputException", Message: fmt.Sprintf("Invalid parameter 'Findings'. Size '%d' is greater than maximum value: 100.", len(list))}
+	var in struct{ Findings []json.RawMessage }
+	if err := json.Unmarshal(c.body, &in); err != nil {
+		return nil, &APIError{Status: 400, Code: "InvalidInputException", Message: "malformed request body: " + err.Error()}
+	}
+	if len(in.Findings) > 100 {
+		return nil, &APIError{Status: 400, Code: "InvalidInputException", Message: fmt.Sprintf("Invalid parameter 'Findings'. Size '%d' is greater than maximum value: 100.", len(in.Findings))}
 	}
 	var failed []M
-	h := s.hub
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	store := h.regions[c.Region]
-	if store == nil {
-		store = map[string]*storedFinding{}
-		h.regions[c.Region] = store
-	}
-	for _, v := range list {
-		f, _ := v.(map[string]any)
-		id := str(f, "Id")
-		if id == "" || str(f, "ProductArn") == "" || str(f, "AwsAccountId") != s.est.Account {
-			failed = append(failed, M{"Id": id, "ErrorCode": "InvalidInput", "ErrorMessage": "Finding does not adhere to Amazon Finding Format. data should have required property 'Id', 'ProductArn' and the caller's AwsAccountId"})
+	stored := make(map[string]*storedFinding, len(in.Findings))
+	for _, raw := range in.Findings {
+		var f importedFinding
+		if err := json.Unmarshal(raw, &f); err != nil || f.ID == "" || f.ProductArn == "" || f.AwsAccountID != s.est.Account {
+			failed = append(failed, M{"Id": f.ID, "ErrorCode": "InvalidInput", "ErrorMessage": "Finding does not adhere to Amazon Finding Format. data should have required property 'Id', 'ProductArn' and the caller's AwsAccountId"})
 			continue
 		}
-		raw, _ := json.Marshal(f)
-		sf := &storedFinding{raw: raw, pf: map[string]string{}, fields: map[string]string{
-			"Id": id, "ProductArn": str(f, "ProductArn"), "AwsAccountId": str(f, "AwsAccountId"), "GeneratorId": str(f, "GeneratorId"),
-			"Region": str(f, "Region"), "RecordState": str(f, "RecordState"), "ComplianceStatus": str(f, "Compliance", "Status"),
+		sf := &storedFinding{raw: raw, pf: f.ProductFields, fields: map[string]string{
+			"Id": f.ID, "ProductArn": f.ProductArn, "AwsAccountId": f.AwsAccountID, "GeneratorId": f.GeneratorID,
+			"Region": f.Region, "RecordState": f.RecordState,
 		}}
+		if f.Compliance != nil {
+			sf.fields["ComplianceStatus"] = f.Compliance.Status
+		}
+		if sf.pf == nil {
+			sf.pf = map[string]string{}
+		}
 		if sf.fields["Region"] == "" {
 			sf.fields["Region"] = c.Region
 		}
 		if sf.fields["RecordState"] == "" {
 			sf.fields["RecordState"] = "ACTIVE"
 		}
-		if pf, ok := f["ProductFields"].(map[string]any); ok {
-			for k, v := range pf {
-				sf.pf[k], _ = v.(string)
-			}
-		}
+		stored[f.ID] = sf
+	}
+	h := s.hub
+	h.mu.Lock()
+	store := h.regions[c.Region]
+	if store == nil {
+		store = map[string]*storedFinding{}
+		h.regions[c.Region] = store
+	}
+	for id, sf := range stored {
 		sf.workflow = "NEW"
 		if old := store[id]; old != nil {
 			sf.workflow = old.workflow
 		}
 		store[id] = sf
 	}
-	return M{"FailedCount": len(failed), "SuccessCount": len(list) - len(failed), "FailedFindings": nonNil(failed)}, nil
+	h.mu.Unlock()
+	return M{"FailedCount": len(failed), "SuccessCount": len(in.Findings) - len(failed), "FailedFindings": nonNil(failed)}, nil
 }
 
 func nonNil(m []M) []M {
@@ -188,7 +207,7 @@ func (s *Server) hubBatchUpdateFindings(c *Call) (any, error) {
 	if len(list) > 100 {
 		return nil, &APIError{Status: 400, Code: "InvalidInputException", Message: "Invalid parameter 'FindingIdentifiers'. Size is greater than maximum value: 100."}
 	}
-	status := str(c.json, "Workflow", "Status")
+	status := str(c.object(), "Workflow", "Status")
 	var done, failed []M
 	h := s.hub
 	h.mu.Lock()
