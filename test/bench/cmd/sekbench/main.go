@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -40,6 +41,7 @@ func main() {
 	serialMax := flag.Int("serial-max", 100, "measure concurrency 1 for estates up to this many clusters; larger ones are extrapolated from the largest measured")
 	publish := flag.Bool("publish", true, "publish to the fake Security Hub (--publish); the second run of a size is the steady state")
 	mdPath := flag.String("markdown", "", "also write the table as Markdown to this file")
+	verbose := flag.Bool("v", false, "print every API's call count and first and last arrival")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -72,6 +74,13 @@ func main() {
 				os.Exit(1)
 			}
 			report(os.Stderr, label, r)
+			if *verbose {
+				apis := append([]fakeaws.APIStats(nil), r.Stats.APIs...)
+				sort.Slice(apis, func(i, j int) bool { return apis[i].First < apis[j].First })
+				for _, a := range apis {
+					fmt.Fprintf(os.Stderr, "    %-16s %-40s calls %5d  first %6.2fs  last %6.2fs  throttled %d\n", a.Bucket, a.API, a.Calls, a.First.Seconds(), a.Last.Seconds(), a.Throttled)
+				}
+			}
 			rows = append(rows, row{label: label, r: r})
 			last = r
 		}
