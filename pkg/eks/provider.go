@@ -65,17 +65,15 @@ func (p *Provider) Checks() []audit.Check {
 }
 
 // Open implements audit.Provider: one session per region, holding the region's clients and caches.
+// The account id is resolved while discovery's first calls are in flight (see Discover), so it
+// adds no round trip of its own.
 func (p *Provider) Open(ctx context.Context, region string) (audit.Session, error) {
-	account, err := p.configs.AccountID(ctx)
-	if err != nil {
-		return nil, err
-	}
 	cfg := p.configs.Config(region)
-	return &session{
-		provider: p,
+	s := &session{
+		provider:     p,
+		accountReady: make(chan struct{}),
 		region: &collect.Region{
 			Name:      region,
-			AccountID: account,
 			Partition: partitionOf(region),
 			IAM:       p.iam,
 			Base:      ctx,
@@ -92,12 +90,21 @@ func (p *Provider) Open(ctx context.Context, region string) (audit.Session, erro
 				ELB:       elbv2.NewFromConfig(cfg),
 			},
 		},
-	}, nil
+	}
+	go func() {
+		defer close(s.accountReady)
+		s.account, s.accountErr = p.configs.AccountID(ctx)
+	}()
+	return s, nil
 }
 
 type session struct {
 	provider *Provider
 	region   *collect.Region
+
+	accountReady chan struct{}
+	account      string
+	accountErr   error
 
 	mu       sync.Mutex
 	clusters []string
@@ -114,13 +121,34 @@ func (s *session) AccountID() string { return s.region.AccountID }
 // clusters: re-judging the region's GuardDuty, Inspector and ECR on every cluster event would
 // duplicate work and findings' churn without saying anything new about the cluster.
 func (s *session) Discover(ctx context.Context, names []string) ([]audit.Target, error) {
-	all, err := s.region.ListClusters(ctx)
-	if err != nil {
-		return nil, err
-	}
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
+	}
+	// A scan narrowed to clusters describes them directly; otherwise the region is listed. Either
+	// way the calls go out while the account id is still being resolved.
+	direct := len(names) > 0 && !want[inventory.RegionServicesName]
+	var (
+		all     []string
+		listErr error
+		listed  = make(chan struct{})
+	)
+	go func() {
+		defer close(listed)
+		if direct {
+			all, listErr = s.region.DescribeNamed(ctx, names)
+		} else {
+			all, listErr = s.region.ListClusters(ctx)
+		}
+	}()
+	<-s.accountReady
+	<-listed
+	if s.accountErr != nil {
+		return nil, s.accountErr
+	}
+	s.region.AccountID = s.account
+	if listErr != nil {
+		return nil, listErr
 	}
 	var out []audit.Target
 	for _, n := range all {

@@ -62,9 +62,6 @@ func Scan(ctx context.Context, factory *awsclient.Factory, req Request) (*audit.
 	if err != nil {
 		return nil, err
 	}
-	if _, err := factory.AccountID(ctx); err != nil {
-		return nil, fmt.Errorf("%w; check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the role)", err)
-	}
 	clusters := cfg.Clusters
 	if len(req.Clusters) > 0 {
 		clusters = req.Clusters
@@ -85,6 +82,11 @@ func Scan(ctx context.Context, factory *awsclient.Factory, req Request) (*audit.
 		Logger:            req.Logger,
 		StopStartingAt:    req.StopStartingAt,
 	})
+	// The account id is resolved by each region's discovery alongside its first calls (it costs
+	// no round trip of its own); bad credentials fail every region the same way, reported once.
+	if _, aerr := factory.AccountID(ctx); aerr != nil {
+		return nil, fmt.Errorf("%w; check the AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID, the role)", aerr)
+	}
 	if err != nil {
 		return nil, err
 	}

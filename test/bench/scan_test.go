@@ -130,3 +130,37 @@ func BenchmarkEventAudit(b *testing.B) {
 	b.ReportMetric(last.Ratio(), "ratio")
 	b.ReportMetric(float64(last.Stats.Calls), "calls")
 }
+
+// TestNamedClusterIsDescribedWithoutListing checks the event-audit path: a scan narrowed to one
+// cluster describes it directly (no eks:ListClusters), describes it once, still reports a name
+// that does not exist as not found, and resolves the account alongside the first calls.
+func TestNamedClusterIsDescribedWithoutListing(t *testing.T) {
+	est := fakeaws.NewEstate(1, 5, 1)
+	opts := fakeaws.DefaultOptions(est)
+	opts.Latency = 20 * time.Millisecond
+	srv := fakeaws.Start(opts)
+	defer srv.Close()
+	res, rep := scanInProcess(t, srv, Case{Name: "event", Estate: est, Cluster: "bench-003"})
+	if n := res.Stats.CallsTo("eks:ListClusters"); n != 0 {
+		t.Errorf("a named cluster cost %d ListClusters calls, want 0", n)
+	}
+	if n := res.Stats.CallsTo("eks:DescribeCluster"); n != 1 {
+		t.Errorf("%d DescribeCluster calls, want 1", n)
+	}
+	if len(rep.Errors) > 0 || len(rep.Results) == 0 {
+		t.Fatalf("errors %v, %d results", rep.Errors, len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		if r.ClusterName != "bench-003" || r.AccountID != est.Account {
+			t.Fatalf("result %s for cluster %q account %q", r.CheckID, r.ClusterName, r.AccountID)
+		}
+	}
+	if res.Stats.Duplicates > 0 {
+		t.Fatalf("duplicates: %v", res.Stats.DuplicateCalls)
+	}
+
+	_, rep = scanInProcess(t, srv, Case{Name: "missing", Estate: est, Cluster: "no-such-cluster"})
+	if len(rep.Errors) != 1 || rep.Errors[0].Stage != "discover" || !strings.Contains(rep.Errors[0].Message, "not found") {
+		t.Fatalf("a missing cluster gave errors %v, want one discover error saying not found", rep.Errors)
+	}
+}
