@@ -33,6 +33,21 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 	lim := p.regionLimits(region)
 	productARN := asff.ProductARN(region, p.opts.AccountID)
 
+	// The stored findings are read while the hub is checked: the two calls do not depend on each
+	// other, and in sequence they would put a round trip of their own on every publish's critical
+	// path. When the hub turns out to be off, the read's answer (an error) is dropped.
+	type read struct {
+		found map[string]*shtypes.AwsSecurityFinding
+		err   error
+	}
+	readCtx, cancelRead := context.WithCancel(ctx)
+	defer cancelRead()
+	reading := make(chan read, 1)
+	go func() {
+		found, err := p.existing(readCtx, client, lim, region, productARN, queryTargets(w))
+		reading <- read{found, err}
+	}()
+
 	if reason, err := p.checkHub(ctx, client, lim, region); reason != "" {
 		if len(w.results) > 0 {
 			log.Warn("skipping region without Security Hub", "reason", reason, "findings", len(w.results))
@@ -52,7 +67,8 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 
 	findings := p.mapResults(w, now, out)
 
-	existing, err := p.existing(ctx, client, lim, region, productARN, queryTargets(w))
+	r := <-reading
+	existing, err := r.found, r.err
 	if err != nil {
 		// Importing without the stored findings would reset CreatedAt and could not resolve or
 		// archive anything; the previous state is better left alone.

@@ -75,7 +75,16 @@ func (c *IAMCache) getRole(ctx context.Context, client IAMAPI, arn, account stri
 func (c *IAMCache) Role(ctx context.Context, client IAMAPI, arn, account string) *inventory.IAMRole {
 	return c.roles.get(arn, func() *inventory.IAMRole {
 		ctx := context.WithoutCancel(ctx)
+		// The policy listings need only the role's name, which the ARN holds, so they go out with
+		// GetRole instead of after it (one round trip less on every cluster's critical path).
+		// Their answers are dropped if the role turns out not to exist or not to be readable.
+		var pol rolePolicies
+		var wg sync.WaitGroup
+		if account == "" || accountFromARN(arn) == account {
+			wg.Go(func() { pol = c.readPolicies(ctx, client, arn, nameFromARN(arn)) })
+		}
 		base := c.getRole(ctx, client, arn, account)
+		wg.Wait()
 		role := &inventory.IAMRole{ARN: base.ARN, Name: base.Name, Exists: base.Exists, Trust: base.Trust, Errors: inventory.Errors{}}
 		for k, v := range base.Errors {
 			role.Errors[k] = v
@@ -83,89 +92,105 @@ func (c *IAMCache) Role(ctx context.Context, client IAMAPI, arn, account string)
 		if !role.Exists || len(role.Errors) > 0 {
 			return role
 		}
-		var g errgroup.Group
-		var attached []inventory.AttachedPolicy
-		var inline []inventory.InlinePolicy
-		var attachedErr, listInlineErr, getInlineErr, policyErr error
-		var emu sync.Mutex
-		setErr := func(p *error, err error) {
-			emu.Lock()
-			*p = err
-			emu.Unlock()
+		for k, v := range pol.errs {
+			role.Errors[k] = v
 		}
-		g.Go(func() error {
-			p := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(role.Name)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					attachedErr = fmt.Errorf("list attached policies of %s: %w", arn, err)
-					return nil
-				}
-				for _, ap := range page.AttachedPolicies {
-					attached = append(attached, inventory.AttachedPolicy{ARN: aws.ToString(ap.PolicyArn), Name: aws.ToString(ap.PolicyName)})
-				}
-			}
-			// AWS-managed policies are judged by name; customer-managed ones by their document.
-			var pg errgroup.Group
-			for i := range attached {
-				if strings.Contains(attached[i].ARN, ":iam::aws:policy/") {
-					continue
-				}
-				pg.Go(func() error {
-					f := c.policyDocument(ctx, client, attached[i].ARN)
-					if f.err != nil {
-						setErr(&policyErr, f.err)
-					}
-					attached[i].Document = f.v
-					return nil
-				})
-			}
-			_ = pg.Wait()
-			return nil
-		})
-		g.Go(func() error {
-			var names []string
-			p := iam.NewListRolePoliciesPaginator(client, &iam.ListRolePoliciesInput{RoleName: aws.String(role.Name)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					listInlineErr = fmt.Errorf("list inline policies of %s: %w", arn, err)
-					return nil
-				}
-				names = append(names, page.PolicyNames...)
-			}
-			inline = make([]inventory.InlinePolicy, len(names))
-			var pg errgroup.Group
-			for i, n := range names {
-				pg.Go(func() error {
-					inline[i].Name = n
-					out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role.Name), PolicyName: aws.String(n)})
-					if err != nil {
-						setErr(&getInlineErr, fmt.Errorf("get inline policy %s of %s: %w", n, arn, err))
-						return nil
-					}
-					doc, err := inventory.ParsePolicy(aws.ToString(out.PolicyDocument))
-					if err != nil {
-						setErr(&getInlineErr, fmt.Errorf("inline policy %s of %s: %w", n, arn, err))
-						return nil
-					}
-					inline[i].Document = doc
-					return nil
-				})
-			}
-			_ = pg.Wait()
-			return nil
-		})
-		_ = g.Wait()
-		for action, err := range map[string]error{"iam:ListAttachedRolePolicies": attachedErr, "iam:ListRolePolicies": listInlineErr, "iam:GetRolePolicy": getInlineErr, "iam:GetPolicyVersion": policyErr} {
-			if err != nil {
-				role.Errors[action] = err
-			}
-		}
-		role.Attached, role.Inline = attached, inline
+		role.Attached, role.Inline = pol.attached, pol.inline
 		role.PoliciesKnown = len(role.Errors) == 0
 		return role
 	})
+}
+
+// rolePolicies are a role's attached and inline policies and the errors met reading them.
+type rolePolicies struct {
+	attached []inventory.AttachedPolicy
+	inline   []inventory.InlinePolicy
+	errs     inventory.Errors
+}
+
+// readPolicies reads every attached and inline policy of the role named name.
+func (c *IAMCache) readPolicies(ctx context.Context, client IAMAPI, arn, name string) rolePolicies {
+	errs := inventory.Errors{}
+	var g errgroup.Group
+	var attached []inventory.AttachedPolicy
+	var inline []inventory.InlinePolicy
+	var attachedErr, listInlineErr, getInlineErr, policyErr error
+	var emu sync.Mutex
+	setErr := func(p *error, err error) {
+		emu.Lock()
+		*p = err
+		emu.Unlock()
+	}
+	g.Go(func() error {
+		p := iam.NewListAttachedRolePoliciesPaginator(client, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				attachedErr = fmt.Errorf("list attached policies of %s: %w", arn, err)
+				return nil
+			}
+			for _, ap := range page.AttachedPolicies {
+				attached = append(attached, inventory.AttachedPolicy{ARN: aws.ToString(ap.PolicyArn), Name: aws.ToString(ap.PolicyName)})
+			}
+		}
+		// AWS-managed policies are judged by name; customer-managed ones by their document.
+		var pg errgroup.Group
+		for i := range attached {
+			if strings.Contains(attached[i].ARN, ":iam::aws:policy/") {
+				continue
+			}
+			pg.Go(func() error {
+				f := c.policyDocument(ctx, client, attached[i].ARN)
+				if f.err != nil {
+					setErr(&policyErr, f.err)
+				}
+				attached[i].Document = f.v
+				return nil
+			})
+		}
+		_ = pg.Wait()
+		return nil
+	})
+	g.Go(func() error {
+		var names []string
+		p := iam.NewListRolePoliciesPaginator(client, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				listInlineErr = fmt.Errorf("list inline policies of %s: %w", arn, err)
+				return nil
+			}
+			names = append(names, page.PolicyNames...)
+		}
+		inline = make([]inventory.InlinePolicy, len(names))
+		var pg errgroup.Group
+		for i, n := range names {
+			pg.Go(func() error {
+				inline[i].Name = n
+				out, err := client.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(n)})
+				if err != nil {
+					setErr(&getInlineErr, fmt.Errorf("get inline policy %s of %s: %w", n, arn, err))
+					return nil
+				}
+				doc, err := inventory.ParsePolicy(aws.ToString(out.PolicyDocument))
+				if err != nil {
+					setErr(&getInlineErr, fmt.Errorf("inline policy %s of %s: %w", n, arn, err))
+					return nil
+				}
+				inline[i].Document = doc
+				return nil
+			})
+		}
+		_ = pg.Wait()
+		return nil
+	})
+	_ = g.Wait()
+	for action, err := range map[string]error{"iam:ListAttachedRolePolicies": attachedErr, "iam:ListRolePolicies": listInlineErr, "iam:GetRolePolicy": getInlineErr, "iam:GetPolicyVersion": policyErr} {
+		if err != nil {
+			errs[action] = err
+		}
+	}
+	return rolePolicies{attached: attached, inline: inline, errs: errs}
 }
 
 // policyDocument reads a customer-managed policy's default version.
