@@ -94,11 +94,7 @@ func (l *Limiter) Wait(ctx context.Context, region, service, op string) error {
 func (l *Limiter) APIOption(stack *middleware.Stack) error {
 	return stack.Finalize.Insert(middleware.FinalizeMiddlewareFunc("sek/RateLimit",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-			region := awsmiddleware.GetSigningRegion(ctx)
-			if region == "" {
-				region = awsmiddleware.GetRegion(ctx)
-			}
-			if err := l.Wait(ctx, region, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)); err != nil {
+			if err := l.Wait(ctx, awsmiddleware.GetRegion(ctx), awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)); err != nil {
 				return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 			}
 			return next.HandleFinalize(ctx, in)

@@ -56,6 +56,8 @@ func NewDocument(rep *audit.Report, version string) Document {
 // memory twice, once encoded and once indented. The bytes are those json.Encoder with
 // SetIndent("", "  ") writes for the same document.
 func JSON(w io.Writer, d Document) error {
+	// A bufio.Writer keeps its first error and returns it from Flush, so the writes below need
+	// no checks of their own.
 	bw := bufio.NewWriterSize(w, 64<<10)
 	field := func(name string, v any, last bool) error {
 		b, err := json.MarshalIndent(v, "  ", "  ")
@@ -63,14 +65,14 @@ func JSON(w io.Writer, d Document) error {
 			return fmt.Errorf("encode %s: %w", name, err)
 		}
 		fmt.Fprintf(bw, "  %q: ", name)
-		bw.Write(b)
+		fmt.Fprintf(bw, "%s", b)
 		if !last {
-			bw.WriteString(",")
+			fmt.Fprint(bw, ",")
 		}
-		bw.WriteString("\n")
+		fmt.Fprint(bw, "\n")
 		return nil
 	}
-	bw.WriteString("{\n")
+	fmt.Fprint(bw, "{\n")
 	for _, f := range []struct {
 		name string
 		v    any
@@ -84,20 +86,20 @@ func JSON(w io.Writer, d Document) error {
 			return err
 		}
 	} else {
-		bw.WriteString("  \"results\": [\n")
+		fmt.Fprint(bw, "  \"results\": [\n")
 		for i := range d.Results {
 			b, err := json.MarshalIndent(&d.Results[i], "    ", "  ")
 			if err != nil {
 				return fmt.Errorf("encode result %d: %w", i, err)
 			}
-			bw.WriteString("    ")
-			bw.Write(b)
+			fmt.Fprint(bw, "    ")
+			fmt.Fprintf(bw, "%s", b)
 			if i < len(d.Results)-1 {
-				bw.WriteString(",")
+				fmt.Fprint(bw, ",")
 			}
-			bw.WriteString("\n")
+			fmt.Fprint(bw, "\n")
 		}
-		bw.WriteString("  ],\n")
+		fmt.Fprint(bw, "  ],\n")
 	}
 	if err := field("errors", d.Errors, false); err != nil {
 		return err
@@ -110,7 +112,7 @@ func JSON(w io.Writer, d Document) error {
 			return err
 		}
 	}
-	bw.WriteString("}\n")
+	fmt.Fprint(bw, "}\n")
 	return bw.Flush()
 }
 

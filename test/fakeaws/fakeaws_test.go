@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
@@ -182,6 +183,21 @@ func TestEveryAPIDecodesThroughTheSDK(t *testing.T) {
 	regs := chk(e2.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})).must(t, "DescribeRegions")
 	if len(regs.Regions) != 17 {
 		t.Fatalf("DescribeRegions = %d regions", len(regs.Regions))
+	}
+
+	// Elastic Load Balancing v2
+	elb := elbv2.NewFromConfig(cfg)
+	lbs := chk(elb.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{})).must(t, "DescribeLoadBalancers")
+	if len(lbs.LoadBalancers) != 2 || lbs.LoadBalancers[0].Scheme != "internet-facing" {
+		t.Fatalf("DescribeLoadBalancers = %+v", lbs.LoadBalancers)
+	}
+	tags := chk(elb.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{aws.ToString(lbs.LoadBalancers[1].LoadBalancerArn)}})).must(t, "DescribeTags")
+	if len(tags.TagDescriptions) != 1 || len(tags.TagDescriptions[0].Tags) != 2 || aws.ToString(tags.TagDescriptions[0].Tags[0].Value) != "bench-002" {
+		t.Fatalf("DescribeTags = %+v", tags.TagDescriptions)
+	}
+	lis := chk(elb.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: lbs.LoadBalancers[0].LoadBalancerArn})).must(t, "DescribeListeners")
+	if len(lis.Listeners) != 2 || lis.Listeners[1].DefaultActions[0].RedirectConfig == nil || aws.ToInt32(lis.Listeners[0].Port) != 443 {
+		t.Fatalf("DescribeListeners = %+v", lis.Listeners)
 	}
 
 	// IAM and STS

@@ -36,7 +36,7 @@ func throttleError(service string) *APIError {
 	switch service {
 	case "ec2":
 		return &APIError{Status: 503, Code: "RequestLimitExceeded", Message: "Request limit exceeded."}
-	case "iam", "sts":
+	case "iam", "sts", "elasticloadbalancing":
 		return &APIError{Status: 400, Code: "Throttling", Message: "Rate exceeded"}
 	case "kms", "logs", "ecr", "ssm":
 		return &APIError{Status: 400, Code: "ThrottlingException", Message: "Rate exceeded"}

@@ -9,18 +9,18 @@ import (
 func (s *Server) buildRoutes() map[string]*service {
 	s.deps = map[string][]string{}
 	svcs := map[string]*service{
-		"eks":         {name: "eks", proto: restJSON{}},
-		"guardduty":   {name: "guardduty", proto: restJSON{}},
-		"inspector2":  {name: "inspector2", proto: restJSON{}},
-		"securityhub": {name: "securityhub", proto: restJSON{}},
-		"lambda":      {name: "lambda", proto: restJSON{}},
-		"kms":         {name: "kms", proto: awsJSON{}},
-		"logs":        {name: "logs", proto: awsJSON{}},
-		"ecr":         {name: "ecr", proto: awsJSON{}},
-		"ssm":         {name: "ssm", proto: awsJSON{}},
-		"iam":         {name: "iam", proto: awsQuery{}, xmlns: "https://iam.amazonaws.com/doc/2010-05-08/"},
-		"sts":         {name: "sts", proto: awsQuery{}, xmlns: "https://sts.amazonaws.com/doc/2011-06-15/"},
-		"ec2":         {name: "ec2", proto: awsQuery{ec2: true}, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/"},
+		"eks":                  {name: "eks", proto: restJSON{}},
+		"guardduty":            {name: "guardduty", proto: restJSON{}},
+		"inspector2":           {name: "inspector2", proto: restJSON{}},
+		"securityhub":          {name: "securityhub", proto: restJSON{}},
+		"lambda":               {name: "lambda", proto: restJSON{}},
+		"kms":                  {name: "kms", proto: awsJSON{}},
+		"logs":                 {name: "logs", proto: awsJSON{}},
+		"ecr":                  {name: "ecr", proto: awsJSON{}},
+		"ssm":                  {name: "ssm", proto: awsJSON{}},
+		"iam":                  {name: "iam", proto: awsQuery{}, xmlns: "https://iam.amazonaws.com/doc/2010-05-08/"},
+		"sts":                  {name: "sts", proto: awsQuery{}, xmlns: "https://sts.amazonaws.com/doc/2011-06-15/"},
+		"ec2":                  {name: "ec2", proto: awsQuery{ec2: true}, xmlns: "http://ec2.amazonaws.com/doc/2016-11-15/"},
 		"elasticloadbalancing": {name: "elasticloadbalancing", proto: awsQuery{}, xmlns: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"},
 	}
 	rest := func(svc, route, name string, fn Handler, after ...string) {
@@ -70,9 +70,10 @@ func (s *Server) buildRoutes() map[string]*service {
 	op("ec2", "GetEbsEncryptionByDefault", s.ec2GetEbsEncryptionByDefault)
 	op("ec2", "DescribeInstances", s.ec2DescribeInstances, "eks:ListClusters")
 
-	// ELBv2 (EKS_LB_TLS): the synthetic estate has no load balancers, so one region-wide listing
-	// per region is the whole cost.
-	op("elasticloadbalancing", "DescribeLoadBalancers", func(*Call) (any, error) { return X{}, nil })
+	// Elastic Load Balancing v2
+	op("elasticloadbalancing", "DescribeLoadBalancers", s.elbDescribeLoadBalancers)
+	op("elasticloadbalancing", "DescribeTags", s.elbDescribeTags, "elasticloadbalancing:DescribeLoadBalancers")
+	op("elasticloadbalancing", "DescribeListeners", s.elbDescribeListeners, "elasticloadbalancing:DescribeLoadBalancers")
 
 	// IAM (global) and STS
 	op("iam", "GetRole", s.iamGetRole, "eks:DescribeCluster")
