@@ -242,7 +242,9 @@ func (f *fakeAWS) GetRepositoryPolicy(context.Context, *ecr.GetRepositoryPolicyI
 	return nil, f.hit("ecr:GetRepositoryPolicy")
 }
 func (f *fakeAWS) GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
-	f.hit("ssm:GetParameter")
+	if err := f.hit("ssm:GetParameter"); err != nil {
+		return nil, err
+	}
 	return nil, &ssmtypes.ParameterNotFound{}
 }
 func (f *fakeAWS) DescribeLoadBalancers(context.Context, *elbv2.DescribeLoadBalancersInput, ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error) {
