@@ -19,6 +19,7 @@ import (
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/pkg/config"
+	sekeks "github.com/sek-dev/sek/pkg/eks"
 	"github.com/sek-dev/sek/pkg/org"
 	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/pkg/securityhub"
@@ -69,11 +70,12 @@ func (a *AWSConnector) Connect(ctx context.Context, log *slog.Logger) (*Deps, er
 	if err != nil {
 		return nil, err
 	}
+	index := sekeks.NewClusterIndex()
 	return &Deps{
 		AccountID: account,
-		Scanner:   scanner{f: f, cfg: a.cfg},
+		Scanner:   scanner{f: f, cfg: a.cfg, index: index},
 		Publisher: pub,
-		Clusters:  eksClusters{f: f},
+		Clusters:  eksClusters{f: f, index: index},
 		Invoker:   lambda.NewFromConfig(f.Base()),
 		Org:       orgRunner{base: a.base, cfg: a.cfg, version: a.version, log: log},
 	}, nil
@@ -121,8 +123,9 @@ func (o orgRunner) RunItem(ctx context.Context, it org.Item, req runner.Request)
 }
 
 type scanner struct {
-	f   *awsclient.Factory
-	cfg config.Config
+	f     *awsclient.Factory
+	cfg   config.Config
+	index *sekeks.ClusterIndex
 }
 
 func (s scanner) Regions(ctx context.Context) ([]string, error) {
@@ -130,22 +133,20 @@ func (s scanner) Regions(ctx context.Context) ([]string, error) {
 }
 
 func (s scanner) Scan(ctx context.Context, req runner.Request) (*audit.Report, error) {
+	req.ClusterIndex = s.index
 	return runner.Scan(ctx, s.f, req)
 }
 
-type eksClusters struct{ f *awsclient.Factory }
+// eksClusters shares its index with the scanner, so the fan-out estimate's listing is the
+// scan's listing and no region is listed twice.
+type eksClusters struct {
+	f     *awsclient.Factory
+	index *sekeks.ClusterIndex
+}
 
 func (e eksClusters) Count(ctx context.Context, region string) (int, error) {
-	p := eks.NewListClustersPaginator(eks.NewFromConfig(e.f.Config(region)), &eks.ListClustersInput{MaxResults: aws.Int32(100)})
-	n := 0
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return n, fmt.Errorf("list clusters in %s (eks:ListClusters): %w", region, err)
-		}
-		n += len(page.Clusters)
-	}
-	return n, nil
+	names, err := e.index.Names(ctx, e.f, region)
+	return len(names), err
 }
 
 // Gone is true when DescribeCluster says the cluster does not exist, or that it is being

@@ -39,6 +39,7 @@ type Provider struct {
 	rules       []checks.ClusterRule
 	regionRules []checks.RegionRule
 	iam         *collect.IAMCache
+	index       *ClusterIndex
 }
 
 // New returns the EKS provider.
@@ -138,7 +139,7 @@ func (s *session) Discover(ctx context.Context, names []string) ([]audit.Target,
 		if direct {
 			all, listErr = s.region.DescribeNamed(ctx, names)
 		} else {
-			all, listErr = s.region.ListClusters(ctx)
+			all, listErr = s.provider.listClusters(ctx, s.region)
 		}
 	}()
 	<-s.accountReady

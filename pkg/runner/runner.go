@@ -30,6 +30,8 @@ type Request struct {
 	Progress       func(audit.ProgressEvent)
 	Logger         *slog.Logger
 	Now            time.Time
+	// ClusterIndex, when set, shares cluster lists with whatever planned the run.
+	ClusterIndex *eks.ClusterIndex
 }
 
 // ResolveRegions returns the regions to scan: explicit ones, every enabled region, or the
@@ -70,7 +72,7 @@ func Scan(ctx context.Context, factory *awsclient.Factory, req Request) (*audit.
 	if now.IsZero() {
 		now = time.Now().UTC()
 	}
-	engine := audit.NewEngine(eks.New(factory))
+	engine := audit.NewEngine(eks.New(factory).WithClusterIndex(req.ClusterIndex))
 	rep, err := engine.Run(ctx, audit.Options{
 		Regions:           regions,
 		Targets:           clusters,
