@@ -45,6 +45,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/config/
 	$(GO) test -run '^$$' -fuzz '^FuzzMuteRuleMatches$$' -fuzztime $(FUZZTIME) ./pkg/audit/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeEvent$$' -fuzztime $(FUZZTIME) ./pkg/auditor/
+	$(GO) test -run '^$$' -fuzz '^FuzzClusterFromARN$$' -fuzztime $(FUZZTIME) ./pkg/auditor/
+	$(GO) test -run '^$$' -fuzz '^FuzzAccountFromARN$$' -fuzztime $(FUZZTIME) ./pkg/eks/collect/
+	$(GO) test -run '^$$' -fuzz '^FuzzResourceTypeFromARN$$' -fuzztime $(FUZZTIME) ./pkg/asff/
 
 demo: tools build ## emulated account with sample clusters, scanned and published
 	$(GO) run ./test/demo $(BIN)/sek

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 
 	"github.com/sek-dev/sek/pkg/audit"
@@ -67,17 +68,16 @@ func ResourceType(r audit.Result) string {
 	return ResourceOther
 }
 
-func arnType(arn string) string {
-	// arn:partition:service:region:account:resource
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
+func arnType(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return ""
 	}
-	res := parts[5]
+	res := a.Resource
 	if i := strings.IndexAny(res, "/:"); i >= 0 {
 		res = res[:i]
 	}
-	return arnTypes[parts[2]+":"+res]
+	return arnTypes[a.Service+":"+res]
 }
 
 func resources(r audit.Result) []shtypes.Resource {

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 
 	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/pkg/org"
@@ -446,15 +447,15 @@ func ValidClusterName(s string) bool { return clusterNamePattern.MatchString(s) 
 // ClusterFromARN returns the cluster name in an EKS ARN (cluster, node group, add-on, Fargate
 // profile, access entry, pod identity association or identity provider config), or "". The ARN
 // may be URL-encoded, as CloudTrail records path parameters.
-func ClusterFromARN(arn string) string {
-	if u, err := url.PathUnescape(arn); err == nil {
-		arn = u
+func ClusterFromARN(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		s = u
 	}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "eks" {
+	a, err := arn.Parse(s)
+	if err != nil || a.Service != "eks" {
 		return ""
 	}
-	segs := strings.Split(parts[5], "/")
+	segs := strings.Split(a.Resource, "/")
 	if len(segs) < 2 {
 		return ""
 	}

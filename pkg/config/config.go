@@ -178,7 +178,11 @@ func Load(src Sources, checks []audit.Check) (Config, error) {
 		return Config{}, fmt.Errorf("load defaults: %w", err)
 	}
 	if src.File != "" {
-		if _, err := os.Stat(src.File); err == nil || src.FileRequired {
+		_, statErr := os.Stat(src.File)
+		if statErr != nil && src.FileRequired {
+			return Config{}, fmt.Errorf("config file %s: cannot read it (%w); check the --config path", src.File, statErr)
+		}
+		if statErr == nil {
 			if err := k.Load(file.Provider(src.File), yaml.Parser()); err != nil {
 				return Config{}, fmt.Errorf("config file %s: %w", src.File, cleanYAMLError(err))
 			}
@@ -229,6 +233,9 @@ func Load(src Sources, checks []audit.Check) (Config, error) {
 	return cfg, nil
 }
 
+// clusterNamePattern is EKS's rule for cluster names; anything else cannot exist, so it is a typo.
+var clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+
 // timeToStringHook undoes YAML's eager timestamp parsing (expires: 2027-01-31), so dates reach
 // Mute.Rule as text and get one parser and one error message.
 func timeToStringHook(from, to reflect.Type, data any) (any, error) {
@@ -257,6 +264,11 @@ func (c *Config) Validate(checks []audit.Check) error {
 	for _, r := range c.Regions {
 		if err := awsclient.ValidateRegion(r); err != nil {
 			errs = append(errs, fmt.Errorf("regions: %w", err))
+		}
+	}
+	for _, n := range c.Clusters {
+		if !clusterNamePattern.MatchString(n) {
+			errs = append(errs, fmt.Errorf("clusters: %q cannot be an EKS cluster name: use 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit", n))
 		}
 	}
 	if err := audit.ValidateIDs(checks, c.Skip); err != nil {
@@ -450,7 +462,9 @@ func cleanYAMLError(err error) error {
 // cleanDecodeError rewrites mapstructure's wording so it names the key and the fix.
 func cleanDecodeError(err error) error {
 	msg := err.Error()
+	msg = strings.ReplaceAll(msg, "decoding failed due to the following error(s):\n\n", "")
 	msg = strings.ReplaceAll(msg, "has invalid keys:", "has unknown keys:")
+	msg = strings.ReplaceAll(msg, "time: invalid duration", "is not a duration: use a value such as 90s, 30m or 1h")
 	msg = strings.ReplaceAll(msg, "'' ", "")
 	return errors.New(msg + " (see docs/configuration.md for every valid key)")
 }

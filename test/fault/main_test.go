@@ -116,6 +116,8 @@ type fixture struct {
 	leaks    *invariants.Goroutines
 	endpoint string
 	closers  []func()
+	// hub is the Security Hub test proxy of a publishing case; it validates every imported finding.
+	hub *harness.Proxy
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -31,6 +31,7 @@ func (f *fixture) publishing() *harness.FaultProxy {
 	})
 	p := harness.StartFaultProxy(f.t, hub.URL)
 	f.endpoint = p.URL
+	f.hub = hub
 	f.closers = append(f.closers, hub.Close, p.Close)
 	return p
 }

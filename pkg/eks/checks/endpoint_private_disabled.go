@@ -28,6 +28,9 @@ func EndpointPrivateDisabled() ClusterRule {
 		},
 		AppliesTo: clusterOnly(),
 		Evaluate: func(_ audit.Env, c *inventory.Cluster) []audit.Finding {
+			if f, bad := missing(c.Errors, inventory.FactEndpoint); bad {
+				return one(f)
+			}
 			if c.Endpoint.PrivateAccess {
 				return []audit.Finding{audit.Passf("The private endpoint is enabled.")}
 			}

@@ -32,6 +32,9 @@ func EndpointPublicEnabled() ClusterRule {
 		},
 		AppliesTo: clusterOnly(),
 		Evaluate: func(_ audit.Env, c *inventory.Cluster) []audit.Finding {
+			if f, bad := missing(c.Errors, inventory.FactEndpoint); bad {
+				return one(f)
+			}
 			e := c.Endpoint
 			if !e.PublicAccess {
 				return []audit.Finding{audit.Passf("The public endpoint is disabled (private access: %t).", e.PrivateAccess).

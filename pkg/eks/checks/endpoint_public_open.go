@@ -34,6 +34,9 @@ func EndpointPublicOpen() ClusterRule {
 		},
 		AppliesTo: clusterOnly(),
 		Evaluate: func(env audit.Env, c *inventory.Cluster) []audit.Finding {
+			if f, bad := missing(c.Errors, inventory.FactEndpoint); bad {
+				return one(f)
+			}
 			e := c.Endpoint
 			if !e.PublicAccess {
 				return []audit.Finding{audit.Passf("The public endpoint is disabled.")}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
@@ -311,6 +312,9 @@ func (r *Region) applyDescribe(c *inventory.Cluster, k *ekstypes.Cluster) {
 	if k.CreatedAt != nil {
 		c.CreatedAt = *k.CreatedAt
 	}
+	if k.ResourcesVpcConfig == nil {
+		c.Errors[inventory.FactEndpoint] = errors.New("missing from the response, so the endpoint settings are unknown")
+	}
 	if v := k.ResourcesVpcConfig; v != nil {
 		c.Endpoint = inventory.Endpoint{
 			PublicAccess:           v.EndpointPublicAccess,
@@ -462,13 +466,13 @@ func shortError(err error) string {
 	return err.Error()
 }
 
-// accountFromARN returns the account field of an ARN, or "".
-func accountFromARN(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 {
+// accountFromARN returns the account field of an ARN, or "" when s is not an ARN.
+func accountFromARN(s string) string {
+	a, err := arn.Parse(s)
+	if err != nil {
 		return ""
 	}
-	return parts[4]
+	return a.AccountID
 }
 
 // errorCode returns the AWS error code of err, or "".

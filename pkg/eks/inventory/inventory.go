@@ -188,6 +188,10 @@ func splitVersion(v string) [2]int {
 // Errors maps an IAM action (for example "kms:DescribeKey") to the error collecting it.
 type Errors map[string]error
 
+// FactEndpoint keys Errors when eks:DescribeCluster answered without resourcesVpcConfig: the
+// endpoint settings are unknown, and unknown must never read as "public access disabled".
+const FactEndpoint = "eks:DescribeCluster resourcesVpcConfig"
+
 // Get returns the error recorded for action, or nil.
 func (e Errors) Get(action string) error {
 	if e == nil {
