@@ -33,7 +33,7 @@ type badInput struct {
 }
 
 func badInputs() []badInput {
-	edgeScan := []string{"scan", "--output", "json", "--no-progress", "--region", edge.Region, "--cluster", edge.Cluster, "--publish"}
+	edgeScan := []string{"scan", "--output", "json", "--no-progress", "--region", edge.Region, "--publish"}
 	return []badInput{
 		{input: "unknown check id in --skip", args: []string{"scan", "--skip", "EKS_NOPE"}, exit: 2,
 			want: `sek: skip: unknown check id "EKS_NOPE"; valid ids are: ECR_LIFECYCLE, `},
