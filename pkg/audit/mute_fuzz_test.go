@@ -35,9 +35,9 @@ func FuzzMuteRuleMatches(f *testing.F) {
 		if m.Matches(r, now) {
 			t.Fatalf("expired rule %+v matched", m)
 		}
-		results := []Result{r}
+		results := append(make([]Result, 0, 1), r)
 		ApplyMutes(results, []MuteRule{{Cluster: cluster, Check: check, Reason: "fuzz"}}, now)
-		if results[0].Muted != got {
+		if len(results) != 1 || results[0].Muted != got {
 			t.Fatalf("ApplyMutes disagrees with Matches")
 		}
 	})

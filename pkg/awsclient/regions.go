@@ -2,12 +2,14 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 )
 
 // RegionLister is the one EC2 call region discovery needs.
@@ -37,4 +39,18 @@ func EnabledRegions(ctx context.Context, api RegionLister) ([]string, error) {
 	}
 	sort.Strings(regions)
 	return regions, nil
+}
+
+// notEnabledCodes are what AWS answers, in a region the account has not opted in to, to
+// credentials that are valid everywhere else.
+var notEnabledCodes = map[string]bool{"UnrecognizedClientException": true, "AuthFailure": true, "InvalidClientTokenId": true}
+
+// ExplainRegionError adds the likely cause to an error that a region answered with "unknown
+// credentials": the region is not enabled for the account. Other errors are returned unchanged.
+func ExplainRegionError(region string, err error) error {
+	var ae smithy.APIError
+	if err == nil || !errors.As(err, &ae) || !notEnabledCodes[ae.ErrorCode()] {
+		return err
+	}
+	return fmt.Errorf("%w (region %s is probably not enabled for this account: enable it under Account → AWS Regions, or leave it out of the scanned regions)", err, region)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sek-dev/sek/pkg/audit"
 	"github.com/sek-dev/sek/pkg/awsclient"
+	"github.com/sek-dev/sek/pkg/eks/inventory"
 )
 
 // DefaultFile is read from the working directory when no --config is given.
@@ -267,7 +268,7 @@ func (c *Config) Validate(checks []audit.Check) error {
 		}
 	}
 	for _, n := range c.Clusters {
-		if !clusterNamePattern.MatchString(n) {
+		if !clusterNamePattern.MatchString(n) && n != inventory.RegionServicesName {
 			errs = append(errs, fmt.Errorf("clusters: %q cannot be an EKS cluster name: use 1 to 100 letters, digits, hyphens and underscores, starting with a letter or digit", n))
 		}
 	}

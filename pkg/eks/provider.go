@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sek-dev/sek/pkg/audit"
+	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/pkg/eks/checks"
 	"github.com/sek-dev/sek/pkg/eks/collect"
 	"github.com/sek-dev/sek/pkg/eks/inventory"
@@ -149,7 +150,7 @@ func (s *session) Discover(ctx context.Context, names []string) ([]audit.Target,
 	}
 	s.region.AccountID = s.account
 	if listErr != nil {
-		return nil, listErr
+		return nil, awsclient.ExplainRegionError(s.region.Name, listErr)
 	}
 	var out []audit.Target
 	for _, n := range all {

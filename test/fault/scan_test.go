@@ -175,6 +175,7 @@ func TestRegionNotOptedInIsReported(t *testing.T) {
 	}
 	invariants.ScanFinished(t, run, prod, dev)
 	invariants.Unreachable(t, run, "UnrecognizedClientException", invariants.Scope{Region: "me-south-1"})
+	invariants.Unreachable(t, run, "region me-south-1 is probably not enabled for this account", invariants.Scope{Region: "me-south-1"})
 }
 
 // DescribeCluster of one cluster never answers. --call-timeout bounds that cluster; the rest of
