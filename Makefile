@@ -70,9 +70,9 @@ invoke: tools lambda-host ## run one event under aws-lambda-rie against moto: ma
 	$(GO) run ./test/invoke -bootstrap dist/lambda-host/bootstrap -event $(EVENT) $(if $(PRIME),-prime)
 
 # Test targets. Each helper area adds its own target to TEST_TARGETS.
-TEST_TARGETS := test-unit test-integration test-perf test-e2e
+# test-perf's packages also run in test-integration (./test/...), so it is not listed twice.
+TEST_TARGETS := test-unit test-integration test-e2e
 
-test: tools $(TEST_TARGETS) ## run every test
 
 test-unit:
 	$(GO) vet ./...
@@ -133,3 +133,7 @@ tools-infra: ## install cfn-lint if missing
 
 test-infra: tools-infra ## CDK stacks: template and IAM assertions, cdk-nag, cfn-lint, event pattern
 	cd infra && $(INFRA_ENV) $(GO) vet $(INFRA_GOFLAGS) ./... && $(INFRA_ENV) $(GO) test $(INFRA_GOFLAGS) -count=1 ./...
+
+# Declared last: make expands a rule's prerequisites when it reads the rule, so every
+# `TEST_TARGETS +=` above must come first.
+test: tools $(TEST_TARGETS) ## run every test
