@@ -10,7 +10,7 @@ LDFLAGS := -s -w -X github.com/sek-dev/sek/internal/version.version=$(VERSION) \
 	-X github.com/sek-dev/sek/internal/version.date=$(DATE)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: all build demo test test-unit test-integration test-perf bench tools docs check-docs clean lambda lambda-host invoke test-e2e lint fuzz
+.PHONY: all build demo test test-unit test-integration test-perf bench tools docs check-docs clean lambda lambda-host invoke test-e2e lint fuzz test-fault
 
 all: build
 
@@ -36,8 +36,13 @@ $(TOOLS)/toxiproxy-server:
 $(TOOLS)/golangci-lint:
 	GOBIN=$(TOOLS) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
-lint: $(TOOLS)/golangci-lint ## golangci-lint with gosec and errcheck (.golangci.yml)
+lint: $(TOOLS)/golangci-lint ## golangci-lint with gosec and errcheck (.golangci.yml); module hashes match go.sum
+	$(GO) mod verify
 	$(TOOLS)/golangci-lint run ./...
+
+# The fault suite alone (it also runs in test-integration): docs/reliability.md.
+test-fault: tools
+	$(GO) test -count=1 ./test/fault/
 
 # Fuzz each target for FUZZTIME (the seed corpora alone run in `make test`).
 FUZZTIME ?= 30s

@@ -184,7 +184,7 @@ func TestHungCallIsBoundedByCallTimeout(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "hang", Match: harness.OnResource(dev.Cluster, harness.Op("eks", "DescribeCluster")), Action: p.Hang()})
-	run := f.sek(regionArgs("--call-timeout", "2s")...)
+	run := f.sek(regionArgs("--call-timeout", "5s")...)
 	f.finish(run)
 	invariants.ScanFinished(t, run, prod, analytics, edge)
 	invariants.SameVerdicts(t, baseline(t), run, []invariants.Scope{prod, analytics, edge})
