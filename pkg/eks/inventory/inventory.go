@@ -204,7 +204,7 @@ func (e Errors) Get(action string) error {
 func (e Errors) First(actions ...string) error {
 	for _, a := range actions {
 		if err := e.Get(a); err != nil {
-			return fmt.Errorf("%s: %w", a, err)
+			return &FactError{Action: a, Err: err}
 		}
 	}
 	return nil
