@@ -15,8 +15,16 @@ import (
 func (f *fixture) network(toxics ...func(p *toxiproxy.Proxy) error) *harness.FaultProxy {
 	f.t.Helper()
 	rec := harness.StartFaultProxy(f.t, moto.URL)
+	f.closers = append(f.closers, rec.Close)
+	f.toxify(rec.URL, toxics...)
+	return rec
+}
+
+// toxify puts Toxiproxy with the given toxics in front of upstream and points Sek at it.
+func (f *fixture) toxify(upstream string, toxics ...func(p *toxiproxy.Proxy) error) {
+	f.t.Helper()
 	tp := harness.StartToxiproxy(f.t)
-	p, url, err := tp.ProxyTo("moto", rec.URL)
+	p, url, err := tp.ProxyTo("moto", upstream)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -28,8 +36,7 @@ func (f *fixture) network(toxics ...func(p *toxiproxy.Proxy) error) *harness.Fau
 	f.endpoint = url
 	// Deleting the proxy closes every connection through it, so Sek's idle keep-alive connections
 	// end before the leak check; then the server stops.
-	f.closers = append(f.closers, rec.Close, tp.Stop, func() { _ = p.Delete() })
-	return rec
+	f.closers = append(f.closers, tp.Stop, func() { _ = p.Delete() })
 }
 
 // retried counts calls that reached moto on a second or later attempt.

@@ -278,3 +278,34 @@ func TestImportServerErrorsReportEveryFindingByID(t *testing.T) {
 		t.Errorf("exit %d, want 3", run.Code)
 	}
 }
+
+// The connection drops in the middle of the first answer to every Security Hub call, after
+// Security Hub has already acted on it (an import applied, a page read). The calls are retried;
+// re-sending an applied import is harmless because findings are addressed by Id. The publish
+// completes, nothing is archived or resolved, and no finding is lost.
+func TestSecurityHubAnswersLostMidResponseAreRetried(t *testing.T) {
+	f := newFixture(t)
+	p := f.publishing()
+	p.Add(&harness.Rule{Name: "cut", Match: harness.FirstAttempt(harness.Service("securityhub")), Action: harness.CutMidResponse()})
+	before := snapshot(t)
+	run := f.sek(regionArgs("--publish")...)
+	f.finish(run)
+	after := snapshot(t)
+
+	cut := map[string]bool{}
+	for _, c := range p.Calls() {
+		if c.Fault != "" {
+			cut[c.Operation] = true
+		}
+	}
+	if !cut["BatchImportFindings"] || !cut["GetFindings"] {
+		t.Fatalf("answers cut: %v; want BatchImportFindings and GetFindings among them", cut)
+	}
+	invariants.Complete(t, run)
+	invariants.NothingArchivedOrResolved(t, before, after)
+	want, _ := invariants.FindingIDs(run)
+	invariants.NoFindingLost(t, run, before, after, want)
+	if o := outcome(t, run); o.Imported != len(want) || len(o.Failed) != 0 {
+		t.Errorf("imported %d of %d findings, %d failed", o.Imported, len(want), len(o.Failed))
+	}
+}

@@ -197,17 +197,18 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		return resp.StatusCode, resp.Header, rb, err
 	}
 	rec := CallRecord{Call: *c, At: time.Now()}
-	var status int
+	// Recorded on the way out, so a call whose action aborts the connection is recorded too.
+	defer func() {
+		p.mu.Lock()
+		p.calls = append(p.calls, rec)
+		p.mu.Unlock()
+	}()
 	if rule := p.pick(c); rule != nil {
 		rec.Fault = rule.Name
-		status = rule.Action(w, c, forward)
+		rec.Status = rule.Action(w, c, forward)
 	} else {
-		status = PassThrough(w, c, forward)
+		rec.Status = PassThrough(w, c, forward)
 	}
-	rec.Status = status
-	p.mu.Lock()
-	p.calls = append(p.calls, rec)
-	p.mu.Unlock()
 }
 
 // Classify works out service, region, operation and resource of a request.
