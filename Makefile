@@ -18,13 +18,19 @@ build: ## build bin/sek
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/sek ./cmd/sek
 
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+GOBIN_DIR := $(shell $(GO) env GOPATH)/bin
+GORELEASER := $(GOBIN_DIR)/goreleaser
+GORELEASER_VERSION := v2.15.1
 
 # Go-installed test tools live in bin/tools, pinned here (the fault suite finds toxiproxy there).
 TOOLS := $(CURDIR)/$(BIN)/tools
 # (Defined before the tools rule: make expands a rule's prerequisites as it reads them.)
-tools: $(TOOLS)/toxiproxy-server $(TOOLS)/golangci-lint ## install what the tests need (moto_server, aws-lambda-rie, toxiproxy, golangci-lint) if missing
+tools: $(TOOLS)/toxiproxy-server $(TOOLS)/golangci-lint ## install what the tests need (moto_server, aws-lambda-rie, toxiproxy, golangci-lint, goreleaser, jq) if missing
 	@command -v moto_server >/dev/null 2>&1 || pip install 'moto[server]>=5.1,<6'
 	@command -v aws-lambda-rie >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/aws-lambda-rie" || $(GO) install $(RIE_MODULE)
+	@# goreleaser builds from source once (about 5 minutes on 2 cores) and is kept in GOPATH/bin.
+	@test -x $(GORELEASER) || { echo "installing goreleaser $(GORELEASER_VERSION) (once)"; $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION); }
+	@command -v jq >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq jq; }
 
 TOXIPROXY_VERSION := v2.12.0
 GOLANGCI_LINT_VERSION := v2.15.0
@@ -57,8 +63,10 @@ fuzz:
 demo: tools build ## emulated account with sample clusters, scanned and published
 	$(GO) run ./test/demo $(BIN)/sek
 
-docs: build ## regenerate generated docs
+docs: build ## regenerate generated docs (the samples need moto_server)
 	$(BIN)/sek checks --output markdown > docs/checks.md
+	$(GO) run ./test/gendoc configuration > docs/configuration.md
+	$(GO) run ./test/gendoc samples
 
 # The auditor Lambda (provided.al2023). `lambda` is the deployable arm64 build the CDK stack
 # packages; `lambda-host` is the same build for this machine, for aws-lambda-rie.
@@ -138,6 +146,22 @@ tools-infra: ## install cfn-lint if missing
 
 test-infra: tools-infra ## CDK stacks: template and IAM assertions, cdk-nag, cfn-lint, event pattern
 	cd infra && $(INFRA_ENV) $(GO) vet $(INFRA_GOFLAGS) ./... && $(INFRA_ENV) $(GO) test $(INFRA_GOFLAGS) -count=1 ./...
+
+# Documentation and releases. The documentation's own tests (every documented command, the output
+# samples, the CI examples, links and diagrams) run in test-integration; test-docs runs `make demo`,
+# the first command the README gives.
+TEST_TARGETS += test-docs test-release
+
+.PHONY: test-docs test-release release-snapshot
+
+test-docs: demo
+
+test-release: tools ## the release configuration is valid for GoReleaser v2.15
+	$(GORELEASER) check
+
+release-snapshot: tools ## build every release artifact into dist/release/ without publishing
+	$(if $(shell command -v syft),,@echo "syft not found: building without SBOMs")
+	$(if $(shell command -v syft),,SEK_NO_SBOM=1) $(GORELEASER) release --snapshot --clean
 
 # Declared last: make expands a rule's prerequisites when it reads the rule, so every
 # `TEST_TARGETS +=` above must come first.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -48,6 +49,9 @@ type IO struct {
 	// IsTerminal reports whether a writer is an interactive terminal (for colour and progress).
 	IsTerminal func(w io.Writer) bool
 	Getwd      func() (string, error)
+	// Now, when set, is the scan's notion of today (version support, mute expiry). The docs'
+	// sample outputs pin it so they do not change with the calendar; nil means the real clock.
+	Now func() time.Time
 }
 
 // Main runs sek with args and returns the process exit code.
@@ -91,8 +95,25 @@ It prints a table, JSON, CSV or ASFF, and can publish findings to AWS Security H
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v\nRun '%s --help' for usage.", err, c.CommandPath())
 	})
-	root.AddCommand(newScanCmd(streams), newChecksCmd(streams), newVersionCmd(streams))
+	root.AddCommand(newScanCmd(streams), newChecksCmd(streams), newVersionCmd(streams), newIAMPolicyCmd(streams))
+	enableCompletion(root, streams.Stdout)
 	return root
+}
+
+// enableCompletion adds cobra's `completion bash|zsh|fish|powershell` now rather than at Execute, so
+// it can be made runnable: otherwise an unknown shell prints help and exits 0 instead of 2.
+// The scripts go to the root's output as it is when the command is built, so set it first.
+func enableCompletion(root *cobra.Command, stdout io.Writer) {
+	if stdout != nil {
+		root.SetOut(stdout)
+	}
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Long += "\nFor example, in bash: source <(sek completion bash)\n"
+			c.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		}
+	}
 }
 
 func newVersionCmd(streams IO) *cobra.Command {
@@ -110,7 +131,7 @@ func newVersionCmd(streams IO) *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON (default false)")
 	return cmd
 }
 
@@ -134,7 +155,7 @@ func newChecksCmd(streams IO) *cobra.Command {
 			return usageErr("--output: unknown format %q: use table, json or markdown", output)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or markdown")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, json or markdown")
 	return cmd
 }
 

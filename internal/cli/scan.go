@@ -49,30 +49,30 @@ sek.yaml in the working directory). Exit codes: 0 clean, 1 a failure at or above
 		},
 	}
 	f := cmd.Flags()
-	f.StringArray("region", nil, "region to scan; repeat for several (env SEK_REGIONS; default: the configured AWS region)")
-	f.Bool("all-regions", false, "scan every region enabled for the account (env SEK_ALL_REGIONS)")
-	f.StringArray("cluster", nil, "cluster name to scan; repeat for several (env SEK_CLUSTERS; default: all)")
+	f.StringArray("region", nil, "region to scan; repeat for several (env SEK_REGIONS) (default: the configured AWS region)")
+	f.Bool("all-regions", false, "scan every region enabled for the account (env SEK_ALL_REGIONS) (default false)")
+	f.StringArray("cluster", nil, "cluster name to scan; repeat for several (env SEK_CLUSTERS) (default: all clusters)")
 	f.StringP("output", "o", def.Output, "output format: table, json, csv or asff (env SEK_OUTPUT)")
-	f.StringVar(&sf.configFile, "config", "", "YAML config file (default: ./"+config.DefaultFile+" if present)")
-	f.StringSlice("skip", nil, "check ids to skip, comma-separated (env SEK_SKIP)")
+	f.StringVar(&sf.configFile, "config", "", "YAML config file; flag only (default: ./"+config.DefaultFile+" if present)")
+	f.StringSlice("skip", nil, "check ids to skip, comma-separated (env SEK_SKIP) (default: none)")
 	f.String("fail-on", def.FailOn, "exit 1 when an unmuted failure has this severity or higher: none, informational, low, medium, high, critical (env SEK_FAIL_ON)")
-	f.Bool("publish", false, "publish findings to AWS Security Hub (env SEK_PUBLISH)")
-	f.String("role-arn", "", "IAM role to assume in the target account (env SEK_ROLE_ARN)")
-	f.String("external-id", "", "external id for --role-arn (env SEK_EXTERNAL_ID)")
+	f.Bool("publish", false, "publish findings to AWS Security Hub (env SEK_PUBLISH) (default false)")
+	f.String("role-arn", "", "IAM role to assume in the target account (env SEK_ROLE_ARN) (default: the caller's own credentials)")
+	f.String("external-id", "", "external id for --role-arn (env SEK_EXTERNAL_ID) (default: none)")
 	f.String("log-level", def.LogLevel, "debug, info, warn or error; logs go to stderr (env SEK_LOG_LEVEL)")
 	f.Int("max-attempts", def.MaxAttempts, "attempts per AWS call, retries included (env SEK_MAX_ATTEMPTS)")
 	f.Duration("timeout", def.Timeout, "deadline for the whole scan (env SEK_TIMEOUT)")
 	f.Duration("call-timeout", def.CallTimeout, "deadline for collecting one cluster (env SEK_CALL_TIMEOUT)")
 	f.Int("region-concurrency", def.Concurrency.Regions, "regions scanned at once (env SEK_CONCURRENCY__REGIONS)")
 	f.Int("cluster-concurrency", def.Concurrency.Clusters, "clusters collected at once per region (env SEK_CONCURRENCY__CLUSTERS)")
-	f.StringSlice("accounts", nil, "scan these accounts (comma-separated 12-digit ids) by assuming --role-name in each (env SEK_ACCOUNTS)")
-	f.Bool("organization", false, "scan every ACTIVE account of the AWS organization by assuming --role-name in each; needs organizations:ListAccounts (env SEK_ORGANIZATION)")
-	f.StringSlice("ou", nil, "with --organization: only accounts beneath these OU or root ids (env SEK_ORGANIZATIONAL_UNITS)")
-	f.StringArray("account-tag", nil, "with --organization: only accounts tagged key=value (or key, any value); repeat for several, all must match (env SEK_ACCOUNT_TAGS)")
+	f.StringSlice("accounts", nil, "scan these accounts (comma-separated 12-digit ids) by assuming --role-name in each (env SEK_ACCOUNTS) (default: only the caller's account)")
+	f.Bool("organization", false, "scan every ACTIVE account of the AWS organization by assuming --role-name in each; needs organizations:ListAccounts (env SEK_ORGANIZATION) (default false)")
+	f.StringSlice("ou", nil, "with --organization: only accounts beneath these OU or root ids (env SEK_ORGANIZATIONAL_UNITS) (default: the whole organization)")
+	f.StringArray("account-tag", nil, "with --organization: only accounts tagged key=value (or key, any value); repeat for several, all must match (env SEK_ACCOUNT_TAGS) (default: none)")
 	f.String("role-name", def.RoleName, "audit role assumed in each account of --accounts/--organization (env SEK_ROLE_NAME)")
 	f.Int("account-concurrency", def.Concurrency.Accounts, "accounts scanned at once with --accounts/--organization (env SEK_CONCURRENCY__ACCOUNTS)")
-	f.BoolVar(&sf.showPassed, "show-passed", false, "table output: list passing and not-applicable results too")
-	f.BoolVar(&sf.noProgress, "no-progress", false, "do not show progress on stderr")
+	f.BoolVar(&sf.showPassed, "show-passed", false, "table output: list passing and not-applicable results too; flag only (default false)")
+	f.BoolVar(&sf.noProgress, "no-progress", false, "do not show progress on stderr (shown only on a terminal); flag only (default false)")
 	return cmd
 }
 
@@ -113,7 +113,11 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 	}
 	factory := awsclient.NewFactory(base)
 	progress := newProgress(streams, cfg.Output == "table" && !sf.noProgress)
-	rep, err := runner.Scan(ctx, factory, runner.Request{Config: cfg, Progress: progress.event, Logger: log})
+	req := runner.Request{Config: cfg, Progress: progress.event, Logger: log}
+	if streams.Now != nil {
+		req.Now = streams.Now()
+	}
+	rep, err := runner.Scan(ctx, factory, req)
 	progress.done()
 	if err != nil {
 		return &exitError{code: ExitIncomplete, err: err}

@@ -4,7 +4,9 @@ package version
 
 import (
 	"fmt"
+	"regexp"
 	"runtime/debug"
+	"time"
 )
 
 // Stamped by the linker: -X github.com/sek-dev/sek/internal/version.version=v1.2.3 etc.
@@ -24,23 +26,49 @@ type Info struct {
 
 // Get returns the build info, filling gaps from debug.ReadBuildInfo.
 func Get() Info {
-	i := Info{Version: version, Commit: commit, Date: date}
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	bi, _ := debug.ReadBuildInfo()
+	return resolve(Info{Version: version, Commit: commit, Date: date}, bi)
+}
+
+// pseudoVersion matches Go's pseudo-versions (vX.Y.Z-yyyymmddhhmmss-abcdefabcdef and the
+// pre-release forms), which carry the commit time and hash of an untagged `go install`.
+var pseudoVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+-(?:[0-9A-Za-z.]+\.)?(?:0\.)?([0-9]{14})-([0-9a-f]{12})(?:\+incompatible)?$`)
+
+// resolve fills what the linker did not stamp: from the VCS data of a build inside a checkout,
+// else from the module version that `go install module@version` records (a pseudo-version
+// names its commit and time; a tag names neither).
+func resolve(i Info, bi *debug.BuildInfo) Info {
+	if bi != nil {
 		i.Go = bi.GoVersion
 		if i.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			i.Version = bi.Main.Version
 		}
+		modified, fromVCS := false, false
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
 				if i.Commit == "" {
-					i.Commit = s.Value
+					i.Commit, fromVCS = s.Value, true
 				}
 			case "vcs.time":
 				if i.Date == "" {
 					i.Date = s.Value
 				}
+			case "vcs.modified":
+				modified = s.Value == "true"
 			}
+		}
+		if m := pseudoVersion.FindStringSubmatch(i.Version); m != nil {
+			if i.Commit == "" {
+				i.Commit = m[2]
+			}
+			if t, err := time.Parse("20060102150405", m[1]); err == nil && i.Date == "" {
+				i.Date = t.UTC().Format(time.RFC3339)
+			}
+		}
+		if fromVCS && modified {
+			// A `go build` or `go install ./cmd/sek` in a checkout with uncommitted changes.
+			i.Commit += "-dirty"
 		}
 	}
 	if i.Version == "" {
