@@ -118,18 +118,45 @@ type fixture struct {
 	closers  []func()
 	// hub is the Security Hub test proxy of a publishing case; it validates every imported finding.
 	hub *harness.Proxy
+	// before is Security Hub's state when publish started.
+	before invariants.Hub
 }
 
 func newFixture(t *testing.T) *fixture {
 	return &fixture{t: t, leaks: invariants.TrackGoroutines(), endpoint: moto.URL}
 }
 
-// faults puts a fault proxy in front of moto and points Sek at it.
-func (f *fixture) faults() *harness.FaultProxy {
-	p := harness.StartFaultProxy(f.t, moto.URL)
-	f.endpoint = p.URL
-	f.closers = append(f.closers, p.Close)
-	return p
+// faults puts a fault proxy in front of Security Hub's test proxy in front of moto, and points
+// Sek at it, so every case can also publish (see publish).
+func (f *fixture) faults() *harness.FaultProxy { return f.publishing() }
+
+// publish runs a scan with --publish, first recording Security Hub's state for hubHeld.
+func (f *fixture) publish(args ...string) invariants.Run {
+	f.t.Helper()
+	f.before = snapshot(f.t)
+	return f.sek(append(args, "--publish")...)
+}
+
+// hubHeld asserts invariants 3 and 4 after publish: nothing archived or resolved; the findings of
+// the unreachable scopes and of ERROR results untouched; every other result's finding imported or
+// reported by Id.
+func (f *fixture) hubHeld(run invariants.Run, unreachable ...invariants.Scope) {
+	f.t.Helper()
+	if f.before == nil {
+		f.t.Fatal("hubHeld needs a run started with publish")
+	}
+	after := snapshot(f.t)
+	invariants.NothingArchivedOrResolved(f.t, f.before, after)
+	for _, s := range unreachable {
+		ids := regionIDs(f.before, s.Region)
+		if s.Cluster != "" {
+			ids = idsOfCluster(f.before, s)
+		}
+		invariants.Untouched(f.t, f.before, after, ids)
+	}
+	publishable, errored := invariants.FindingIDs(run)
+	invariants.Untouched(f.t, f.before, after, errored)
+	invariants.NoFindingLost(f.t, run, f.before, after, publishable)
 }
 
 // sek runs the CLI in-process against the fixture's endpoint, recovering any panic.

@@ -14,8 +14,7 @@ import (
 // the network fault really made calls fail and be retried.
 func (f *fixture) network(toxics ...func(p *toxiproxy.Proxy) error) *harness.FaultProxy {
 	f.t.Helper()
-	rec := harness.StartFaultProxy(f.t, moto.URL)
-	f.closers = append(f.closers, rec.Close)
+	rec := f.publishing()
 	f.toxify(rec.URL, toxics...)
 	return rec
 }
@@ -61,11 +60,12 @@ func toxic(name, kind, stream string, toxicity float32, attrs toxiproxy.Attribut
 func TestNetworkLatency(t *testing.T) {
 	f := newFixture(t)
 	f.network(toxic("latency", "latency", "downstream", 1, toxiproxy.Attributes{"latency": 100, "jitter": 50}))
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	invariants.Complete(t, run)
 	invariants.ScanFinished(t, run, all...)
 	invariants.SameVerdicts(t, baseline(t), run, all)
+	f.hubHeld(run)
 }
 
 // intermittent runs a complete scan through a toxic that affects only some connections.
@@ -76,11 +76,12 @@ func intermittent(t *testing.T, add func(p *toxiproxy.Proxy) error) {
 	for attempt := 1; attempt <= 5; attempt++ {
 		f := newFixture(t)
 		rec := f.network(add)
-		run := f.sek(regionArgs()...)
+		run := f.publish(regionArgs()...)
 		f.finish(run)
 		invariants.Complete(t, run)
 		invariants.ScanFinished(t, run, all...)
 		invariants.SameVerdicts(t, baseline(t), run, all)
+		f.hubHeld(run)
 		if t.Failed() || retried(rec) > 0 {
 			return
 		}
@@ -106,11 +107,12 @@ func TestSlowResponses(t *testing.T) {
 		toxic("bandwidth", "bandwidth", "downstream", 1, toxiproxy.Attributes{"rate": 32}),
 		toxic("slicer", "slicer", "downstream", 1, toxiproxy.Attributes{"average_size": 64, "size_variation": 32, "delay": 2000}),
 	)
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	invariants.Complete(t, run)
 	invariants.ScanFinished(t, run, all...)
 	invariants.SameVerdicts(t, baseline(t), run, all)
+	f.hubHeld(run)
 }
 
 // The network hangs completely: the run ends at --timeout with exit 3 and says why, and leaves

@@ -16,7 +16,7 @@ func TestThrottlingStormOnEveryAPIIsAbsorbed(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "throttle", Match: harness.FirstAttempt(harness.Any()), Action: harness.Throttle()})
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	if p.Fired("throttle") < 10 {
 		t.Fatalf("the storm throttled only %d calls", p.Fired("throttle"))
@@ -37,6 +37,7 @@ func TestThrottlingStormOnEveryAPIIsAbsorbed(t *testing.T) {
 	invariants.SameVerdicts(t, baseline(t), run, all)
 	invariants.ResultStatus(t, run, prod, "EKS_SECRETS_KMS_KEY_HEALTH", audit.Pass)
 	invariants.ResultStatus(t, run, analytics, "EKS_SECRETS_KMS_KEY_HEALTH", audit.Fail)
+	f.hubHeld(run)
 }
 
 // DescribeCluster of one cluster stays throttled past every retry: that cluster is reported with
@@ -45,7 +46,7 @@ func TestPersistentThrottlingOfOneClusterIsReported(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "throttle", Match: harness.OnResource(analytics.Cluster, harness.Op("eks", "DescribeCluster")), Action: harness.Throttle()})
-	run := f.sek(regionArgs("--max-attempts", "3")...)
+	run := f.publish(regionArgs("--max-attempts", "3")...)
 	f.finish(run)
 	if got := p.Fired("throttle"); got != 3 {
 		t.Errorf("DescribeCluster(analytics) was tried %d times, want 3 (--max-attempts)", got)
@@ -53,6 +54,7 @@ func TestPersistentThrottlingOfOneClusterIsReported(t *testing.T) {
 	invariants.ScanFinished(t, run, prod, dev, edge)
 	invariants.SameVerdicts(t, baseline(t), run, []invariants.Scope{prod, dev, edge})
 	invariants.Unreachable(t, run, "ThrottlingException", analytics)
+	f.hubHeld(run, analytics)
 }
 
 // The first answer to every EKS DescribeCluster is cut off halfway through its body. The SDK
@@ -61,7 +63,7 @@ func TestResponseCutMidBodyIsRetried(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "cut", Match: harness.FirstAttempt(harness.Op("eks", "DescribeCluster")), Action: harness.CutMidResponse()})
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	if p.Fired("cut") != len(all) {
 		t.Errorf("cut %d responses, want %d", p.Fired("cut"), len(all))
@@ -69,6 +71,7 @@ func TestResponseCutMidBodyIsRetried(t *testing.T) {
 	invariants.Complete(t, run)
 	invariants.ScanFinished(t, run, all...)
 	invariants.SameVerdicts(t, baseline(t), run, all)
+	f.hubHeld(run)
 }
 
 // Transient 500 and 503 answers on every EKS and KMS call are retried.
@@ -79,7 +82,7 @@ func TestTransientServerErrorsAreRetried(t *testing.T) {
 		&harness.Rule{Name: "500", Match: harness.FirstAttempt(harness.Service("eks")), Action: harness.ServerError(http.StatusInternalServerError)},
 		&harness.Rule{Name: "503", Match: harness.FirstAttempt(harness.Service("kms")), Action: harness.ServerError(http.StatusServiceUnavailable)},
 	)
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	if p.Fired("500") == 0 || p.Fired("503") == 0 {
 		t.Fatalf("faults not injected: 500×%d 503×%d", p.Fired("500"), p.Fired("503"))
@@ -87,6 +90,7 @@ func TestTransientServerErrorsAreRetried(t *testing.T) {
 	invariants.Complete(t, run)
 	invariants.ScanFinished(t, run, all...)
 	invariants.SameVerdicts(t, baseline(t), run, all)
+	f.hubHeld(run)
 }
 
 // ListClusters in one region keeps failing with 503: the region is reported, the others complete.
@@ -94,11 +98,12 @@ func TestPersistentServerErrorInOneRegionIsReported(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "503", Match: harness.InRegion(edge.Region, harness.Op("eks", "ListClusters")), Action: harness.ServerError(http.StatusServiceUnavailable)})
-	run := f.sek(regionArgs("--max-attempts", "2")...)
+	run := f.publish(regionArgs("--max-attempts", "2")...)
 	f.finish(run)
 	invariants.ScanFinished(t, run, prod, dev, analytics)
 	invariants.SameVerdicts(t, baseline(t), run, []invariants.Scope{prod, dev, analytics})
 	invariants.Unreachable(t, run, "ServiceUnavailableException", invariants.Scope{Region: edge.Region})
+	f.hubHeld(run, invariants.Scope{Region: edge.Region})
 }
 
 // A missing permission for one API (kms:GetKeyRotationStatus) turns only the checks that need it
@@ -107,7 +112,7 @@ func TestAccessDeniedOnOneAPIIsAnErrorResultNotAVerdict(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "deny", Match: harness.Op("kms", "GetKeyRotationStatus"), Action: harness.AccessDenied()})
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	if p.Fired("deny") == 0 {
 		t.Fatal("GetKeyRotationStatus was never called")
@@ -125,6 +130,7 @@ func TestAccessDeniedOnOneAPIIsAnErrorResultNotAVerdict(t *testing.T) {
 			t.Errorf("summary counts %d ERROR results, want %d (the baseline's and the two denied)", got, want)
 		}
 	}
+	f.hubHeld(run)
 }
 
 // Every call in one region is denied: that region is reported, the others complete.
@@ -132,11 +138,12 @@ func TestAccessDeniedInOneRegionIsReported(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "deny", Match: harness.InRegion(analytics.Region, nil), Action: harness.AccessDenied()})
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	invariants.ScanFinished(t, run, prod, dev, edge)
 	invariants.SameVerdicts(t, baseline(t), run, []invariants.Scope{prod, dev, edge})
 	invariants.Unreachable(t, run, "AccessDeniedException", invariants.Scope{Region: analytics.Region})
+	f.hubHeld(run, invariants.Scope{Region: analytics.Region})
 }
 
 // The KMS key of one cluster denies every call (a key policy, often a cross-account key): only
@@ -149,7 +156,7 @@ func TestAccessDeniedOnOneClustersKMSKey(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "deny", Match: harness.OnResource(key, harness.Service("kms")), Action: harness.AccessDenied()})
-	run := f.sek(regionArgs()...)
+	run := f.publish(regionArgs()...)
 	f.finish(run)
 	if p.Fired("deny") == 0 {
 		t.Fatal("the key was never read")
@@ -160,6 +167,7 @@ func TestAccessDeniedOnOneClustersKMSKey(t *testing.T) {
 	assertContains(t, r.Message, key)
 	assertContains(t, r.Message, "AccessDeniedException")
 	invariants.ResultStatus(t, run, analytics, "EKS_SECRETS_KMS_KEY_HEALTH", audit.Fail)
+	f.hubHeld(run)
 }
 
 // A region the account has not opted in to rejects the credentials (UnrecognizedClientException
@@ -168,7 +176,7 @@ func TestRegionNotOptedInIsReported(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "optin", Match: harness.InRegion("me-south-1", nil), Action: harness.RegionNotOptedIn()})
-	run := f.sek("scan", "--output", "json", "--no-progress", "--region", "us-east-1", "--region", "me-south-1")
+	run := f.publish("scan", "--output", "json", "--no-progress", "--region", "us-east-1", "--region", "me-south-1")
 	f.finish(run)
 	if p.Fired("optin") == 0 {
 		t.Fatal("me-south-1 was never called")
@@ -176,6 +184,7 @@ func TestRegionNotOptedInIsReported(t *testing.T) {
 	invariants.ScanFinished(t, run, prod, dev)
 	invariants.Unreachable(t, run, "UnrecognizedClientException", invariants.Scope{Region: "me-south-1"})
 	invariants.Unreachable(t, run, "region me-south-1 is probably not enabled for this account", invariants.Scope{Region: "me-south-1"})
+	f.hubHeld(run)
 }
 
 // DescribeCluster of one cluster never answers. --call-timeout bounds that cluster; the rest of
@@ -184,11 +193,12 @@ func TestHungCallIsBoundedByCallTimeout(t *testing.T) {
 	f := newFixture(t)
 	p := f.faults()
 	p.Add(&harness.Rule{Name: "hang", Match: harness.OnResource(dev.Cluster, harness.Op("eks", "DescribeCluster")), Action: p.Hang()})
-	run := f.sek(regionArgs("--call-timeout", "5s")...)
+	run := f.publish(regionArgs("--call-timeout", "5s")...)
 	f.finish(run)
 	invariants.ScanFinished(t, run, prod, analytics, edge)
 	invariants.SameVerdicts(t, baseline(t), run, []invariants.Scope{prod, analytics, edge})
 	invariants.Unreachable(t, run, "deadline exceeded", dev)
+	f.hubHeld(run, dev)
 }
 
 func assertContains(t *testing.T, s, sub string) {
