@@ -66,7 +66,7 @@ demo: tools build ## emulated account with sample clusters, scanned and publishe
 docs: build ## regenerate generated docs (the samples need moto_server)
 	$(BIN)/sek checks --output markdown > docs/checks.md
 	$(GO) run ./test/gendoc configuration > docs/configuration.md
-	$(GO) run ./test/gendoc samples
+	$(GO) run ./test/gendoc samples $(BIN)/sek
 
 # The auditor Lambda (provided.al2023). `lambda` is the deployable arm64 build the CDK stack
 # packages; `lambda-host` is the same build for this machine, for aws-lambda-rie.

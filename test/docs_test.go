@@ -782,3 +782,27 @@ func TestREADMECheckCountIsCurrent(t *testing.T) {
 		t.Errorf("README.md says sek checks lists %s checks; the catalog has %s", m[1], want)
 	}
 }
+
+// TestDemoSampleIsCurrent runs the demo, as `make demo` does, and compares the README's view of
+// Security Hub after the second publish with what the demo prints today.
+func TestDemoSampleIsCurrent(t *testing.T) {
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := docsamples.RenderDemo(context.Background(), root, filepath.Join(sekOnPath(t), "sek"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := docsamples.ReplaceBlock(readme, docsamples.DemoSample.Name, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(want, readme) {
+		t.Errorf("README.md's Security Hub view is not what `make demo` prints today: run `make docs` and commit the result\n%s", firstDiff(readme, want))
+	}
+}

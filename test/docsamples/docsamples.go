@@ -296,3 +296,43 @@ func ReplaceBlock(doc []byte, name string, content []byte) ([]byte, error) {
 	b.Write(doc[j:])
 	return b.Bytes(), nil
 }
+
+// DemoSample is the README's view of Security Hub at the end of `make demo`: the console state
+// after a fix and a deleted cluster were published. It comes from the demo program itself.
+var DemoSample = Sample{Name: "readme-securityhub", InReadme: true, Command: "make demo   # the end of its output"}
+
+const demoSection = "== Security Hub after the second publish"
+
+// RenderDemo runs the demo (test/demo, as `make demo` does) with the sek binary at sekBin, in the
+// repository at root, and returns the README excerpt: the per-cluster table after the second
+// publish.
+func RenderDemo(ctx context.Context, root, sekBin string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "go", "run", "./test/demo", sekBin)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("run the demo: %w\n%s", err, stderr.String())
+	}
+	lines := strings.Split(string(out), "\n")
+	start := -1
+	for i, l := range lines {
+		if l == demoSection {
+			start = i
+		}
+	}
+	if start < 0 {
+		return nil, fmt.Errorf("the demo's output has no %q section:\n%s", demoSection, out)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "$ %s\n%s\n", DemoSample.Command, demoSection)
+	// The table's rows; the lines after it name single findings with their timestamps.
+	for _, l := range lines[start+1:] {
+		if !strings.HasPrefix(l, "  ") || strings.HasPrefix(l, "  sek/") {
+			break
+		}
+		b.WriteString(l + "\n")
+	}
+	return Normalise(b.Bytes()), nil
+}

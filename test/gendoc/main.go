@@ -2,7 +2,8 @@
 // internal/cli and test/ fail when the committed files differ from what it would write.
 //
 //	go run ./test/gendoc configuration > docs/configuration.md
-//	go run ./test/gendoc samples     # docs/samples/*.txt and the sample blocks of README.md
+//	go run ./test/gendoc samples [bin/sek]  # docs/samples/*.txt and the sample blocks of the docs;
+//	                                        # with a sek binary, also the demo's Security Hub view
 package main
 
 import (
@@ -26,10 +27,10 @@ func main() {
 	switch {
 	case len(os.Args) == 2 && os.Args[1] == "configuration":
 		err = cli.ConfigurationMarkdown(os.Stdout)
-	case len(os.Args) == 2 && os.Args[1] == "samples":
+	case (len(os.Args) == 2 || len(os.Args) == 3) && os.Args[1] == "samples":
 		err = samples(context.Background(), ".")
 	default:
-		fmt.Fprintln(os.Stderr, "usage: gendoc configuration > docs/configuration.md | gendoc samples")
+		fmt.Fprintln(os.Stderr, "usage: gendoc configuration > docs/configuration.md | gendoc samples [sek-binary]")
 		os.Exit(2)
 	}
 	if err != nil {
@@ -82,6 +83,22 @@ func samples(ctx context.Context, root string) error {
 		}
 		if docs[s.DocFile()], err = docsamples.ReplaceBlock(doc, s.Name, out); err != nil {
 			return fmt.Errorf("%s: %w", s.DocFile(), err)
+		}
+	}
+	if len(os.Args) > 2 {
+		// gendoc samples <sek binary>: also the README's Security Hub view from the demo.
+		out, err := docsamples.RenderDemo(ctx, root, os.Args[2])
+		if err != nil {
+			return err
+		}
+		doc, ok := docs["README.md"]
+		if !ok {
+			if doc, err = os.ReadFile(filepath.Join(root, "README.md")); err != nil {
+				return err
+			}
+		}
+		if docs["README.md"], err = docsamples.ReplaceBlock(doc, docsamples.DemoSample.Name, out); err != nil {
+			return err
 		}
 	}
 	for file, doc := range docs {
