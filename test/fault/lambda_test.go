@@ -70,21 +70,21 @@ func (f *fixture) lambdaRun(env []string, payload string, timeout time.Duration)
 	return run
 }
 
-// The Lambda's deadline arrives mid-scan: every DescribeCluster takes 1.5 s, one cluster at a
-// time, and the invocation has 6 s. Targets not started before the safety margin are reported
+// The Lambda's deadline arrives mid-scan: every DescribeCluster takes 2 s, one cluster at a
+// time, and the invocation has 9 s. Targets not started before the safety margin are reported
 // as not scanned, the invocation fails (so the event is retried), the ScopeErrors metric counts
 // them, what finished is published, and nothing unscanned is archived or changed.
 func TestLambdaDeadlineMidScan(t *testing.T) {
 	f := newFixture(t)
 	p := f.publishing()
-	p.Add(&harness.Rule{Name: "slow", Match: harness.Op("eks", "DescribeCluster"), Action: harness.Delay(1500 * time.Millisecond)})
+	p.Add(&harness.Rule{Name: "slow", Match: harness.Op("eks", "DescribeCluster"), Action: harness.Delay(2 * time.Second)})
 	before := snapshot(t)
 	env := []string{
 		config.EnvPrefix + "CONCURRENCY__REGIONS=1",
 		config.EnvPrefix + "CONCURRENCY__CLUSTERS=1",
 	}
 	payload := `{"regions":["` + strings.Join(demo.Regions(), `","`) + `"]}`
-	run := f.lambdaRun(append(env, os.Environ()...), payload, 6*time.Second)
+	run := f.lambdaRun(append(env, os.Environ()...), payload, 9*time.Second)
 	f.finish(run)
 	after := snapshot(t)
 
