@@ -6,6 +6,8 @@ package main
 import (
 	"context"
 	"os"
+	"runtime/debug"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -17,6 +19,7 @@ import (
 )
 
 func main() {
+	setMemoryLimit()
 	ctx := context.Background()
 	// The Lambda logs at info unless SEK_LOG_LEVEL says otherwise; later entries win, so the
 	// real environment overrides this default.
@@ -41,4 +44,16 @@ func main() {
 		}
 	}
 	lambda.StartWithOptions(auditor.New(opts).Handle, lambda.WithContext(ctx))
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit of 80% of the function's memory size
+// (unless GOMEMLIMIT says otherwise). The function is killed at its memory size; without a limit
+// the garbage collector lets the heap grow to twice the live data before it runs, and a large
+// scan's results would get it killed while a collection would have made room.
+func setMemoryLimit() {
+	mb, err := strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
+	if err != nil || mb <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(int64(mb) << 20 / 10 * 8)
 }

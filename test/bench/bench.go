@@ -31,6 +31,9 @@ type Case struct {
 	// Serial runs with one region and one cluster at a time (the speed-up baseline).
 	Serial  bool
 	Publish bool
+	// MemLimit, when set, is passed as GOMEMLIMIT (for example "100MiB"), as the Lambda sets a
+	// soft limit from its memory size.
+	MemLimit string
 }
 
 // Args returns the sek arguments for the case.
@@ -104,6 +107,9 @@ func RunCLI(ctx context.Context, sek string, srv *fakeaws.Server, c Case) (Resul
 	cmd := exec.CommandContext(ctx, sek, c.Args()...)
 	cmd.Env = append(os.Environ(), srv.Env()...)
 	cmd.Env = append(cmd.Env, "GODEBUG=gctrace=1", "SEK_LOG_LEVEL=warn")
+	if c.MemLimit != "" {
+		cmd.Env = append(cmd.Env, "GOMEMLIMIT="+c.MemLimit)
+	}
 	var stdout countingWriter
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

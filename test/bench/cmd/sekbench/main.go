@@ -42,6 +42,7 @@ func main() {
 	publish := flag.Bool("publish", true, "publish to the fake Security Hub (--publish); the second run of a size is the steady state")
 	mdPath := flag.String("markdown", "", "also write the table as Markdown to this file")
 	verbose := flag.Bool("v", false, "print every API's call count and first and last arrival")
+	memLimit := flag.String("memlimit", "100MiB", "for the largest size, one more steady-state run with this GOMEMLIMIT (what the Lambda sets from its memory size); empty to skip")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -67,6 +68,7 @@ func main() {
 			runs = append(runs, "steady state")
 		}
 		var last bench.Result
+		lastIdx := 0
 		for _, label := range runs {
 			r, err := bench.RunCLI(ctx, *sek, srv, c)
 			if err != nil {
@@ -82,7 +84,19 @@ func main() {
 				}
 			}
 			rows = append(rows, row{label: label, r: r})
-			last = r
+			last, lastIdx = r, len(rows)-1
+		}
+		if *memLimit != "" && c.Cluster == "" && c.Clusters() >= 1000 {
+			mc := c
+			mc.MemLimit = *memLimit
+			label := "GOMEMLIMIT=" + *memLimit
+			r, err := bench.RunCLI(ctx, *sek, srv, mc)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "sekbench: %s with %s: %v\n", p.name, label, err)
+				os.Exit(1)
+			}
+			report(os.Stderr, label, r)
+			rows = append(rows, row{label: label, r: r})
 		}
 		if c.Clusters() <= *serialMax {
 			sc := c
@@ -93,13 +107,13 @@ func main() {
 				os.Exit(1)
 			}
 			report(os.Stderr, "concurrency 1", r)
-			rows[len(rows)-1].speedup = fmt.Sprintf("%.1f×", r.Wall.Seconds()/last.Wall.Seconds())
+			rows[lastIdx].speedup = fmt.Sprintf("%.1f×", r.Wall.Seconds()/last.Wall.Seconds())
 			if c.Cluster == "" {
 				perClusterSerial = r.Wall.Seconds() / float64(c.Clusters())
 			}
 		} else if perClusterSerial > 0 {
 			est := perClusterSerial * float64(c.Clusters())
-			rows[len(rows)-1].speedup = fmt.Sprintf("%.0f× (est.)", est/last.Wall.Seconds())
+			rows[lastIdx].speedup = fmt.Sprintf("%.0f× (est.)", est/last.Wall.Seconds())
 		}
 		srv.Close()
 	}
