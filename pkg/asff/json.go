@@ -36,8 +36,20 @@ func Marshal(f shtypes.AwsSecurityFinding) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// Size is the encoded size of a finding in bytes.
+// Size is the encoded size of a finding in bytes, or an upper bound of it. Publishing asks for
+// it several times per finding (shrinking, validation, batching), and Marshal's prune pass costs
+// three times the plain encoding, so the plain encoding (which still holds the unset fields that
+// Marshal drops, hence is never smaller) is returned whenever it is within MaxFindingBytes; only
+// a finding that may be over the limit is measured exactly. Callers compare sizes with limits,
+// so an upper bound can only make a batch smaller, never reject a finding that fits.
 func Size(f shtypes.AwsSecurityFinding) (int, error) {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return 0, fmt.Errorf("encode finding %s: %w", deref(f.Id), err)
+	}
+	if len(raw) <= MaxFindingBytes {
+		return len(raw), nil
+	}
 	b, err := Marshal(f)
 	if err != nil {
 		return 0, err

@@ -21,6 +21,9 @@ type storedFinding struct {
 	pf     map[string]string // ProductFields
 	// workflow is customer-owned: BatchUpdateFindings changes it, imports do not.
 	workflow string
+	// rawWorkflow is the workflow status written in raw, so an unchanged finding is served
+	// as stored, without decoding it again.
+	rawWorkflow string
 }
 
 func newHubStore() *hubStore { return &hubStore{regions: map[string]map[string]*storedFinding{}} }
@@ -65,6 +68,7 @@ type importedFinding struct {
 	Region        string                   `json:"Region"`
 	RecordState   string                   `json:"RecordState"`
 	Compliance    *struct{ Status string } `json:"Compliance"`
+	Workflow      *struct{ Status string } `json:"Workflow"`
 	ProductFields map[string]string        `json:"ProductFields"`
 }
 
@@ -91,6 +95,9 @@ func (s *Server) hubBatchImportFindings(c *Call) (any, error) {
 		if f.Compliance != nil {
 			sf.fields["ComplianceStatus"] = f.Compliance.Status
 		}
+		if f.Workflow != nil {
+			sf.rawWorkflow = f.Workflow.Status
+		}
 		if sf.pf == nil {
 			sf.pf = map[string]string{}
 		}
@@ -110,7 +117,10 @@ func (s *Server) hubBatchImportFindings(c *Call) (any, error) {
 		h.regions[c.Region] = store
 	}
 	for id, sf := range stored {
-		sf.workflow = "NEW"
+		sf.workflow = sf.rawWorkflow
+		if sf.workflow == "" {
+			sf.workflow = "NEW"
+		}
 		if old := store[id]; old != nil {
 			sf.workflow = old.workflow
 		}
@@ -190,6 +200,10 @@ func (s *Server) hubGetFindings(c *Call) (any, error) {
 	out := make([]json.RawMessage, 0, len(got))
 	for _, id := range got {
 		sf := h.regions[c.Region][id]
+		if sf.workflow == sf.rawWorkflow && sf.fields["RecordState"] != "" && strings.Contains(string(sf.raw), `"RecordState"`) {
+			out = append(out, sf.raw)
+			continue
+		}
 		var f map[string]any
 		_ = json.Unmarshal(sf.raw, &f)
 		f["Workflow"] = map[string]any{"Status": sf.workflow}
