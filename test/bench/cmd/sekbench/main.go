@@ -31,18 +31,20 @@ func presets() map[string]preset {
 		"100":   {name: "100 clusters (2 regions × 50 × 3 NG)", estate: fakeaws.NewEstate(2, 50, 3)},
 		"1020":  {name: "1,020 clusters (17 regions × 60 × 3 NG)", estate: fakeaws.NewEstate(17, 60, 3)},
 		"event": {name: "event: 1 cluster of 60 in its region", estate: fakeaws.NewEstate(1, 60, 3), cluster: fakeaws.ClusterName(7)},
+		// One region of the 1,020-cluster estate: what a fan-out child invocation scans.
+		"region": {name: "1 region × 60 clusters × 3 NG (a fan-out child)", estate: fakeaws.NewEstate(1, 60, 3)},
 	}
 }
 
 func main() {
 	sek := flag.String("sek", "bin/sek", "the sek binary to measure (build it with `make build`)")
-	sizes := flag.String("sizes", "event,1,100,1020", "comma-separated presets: event, 1, 100, 1020")
+	sizes := flag.String("sizes", "event,1,region,100,1020", "comma-separated presets: event, 1, region, 100, 1020")
 	latency := flag.Duration("latency", 100*time.Millisecond, "latency of every fake AWS call")
 	serialMax := flag.Int("serial-max", 100, "measure concurrency 1 for estates up to this many clusters; larger ones are extrapolated from the largest measured")
 	publish := flag.Bool("publish", true, "publish to the fake Security Hub (--publish); the second run of a size is the steady state")
 	mdPath := flag.String("markdown", "", "also write the table as Markdown to this file")
 	verbose := flag.Bool("v", false, "print every API's call count and first and last arrival")
-	memLimit := flag.String("memlimit", "100MiB", "for the largest size, one more steady-state run with this GOMEMLIMIT (what the Lambda sets from its memory size); empty to skip")
+	memLimit := flag.String("memlimit", "100MiB", "for the region and 1020 sizes, one more steady-state run with this GOMEMLIMIT (what a 128 MB Lambda sets from its memory size); empty to skip")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -56,7 +58,7 @@ func main() {
 	for _, key := range strings.Split(*sizes, ",") {
 		p, ok := presets()[strings.TrimSpace(key)]
 		if !ok {
-			fmt.Fprintf(os.Stderr, "sekbench: unknown size %q (use event, 1, 100, 1020)\n", key)
+			fmt.Fprintf(os.Stderr, "sekbench: unknown size %q (use event, 1, region, 100, 1020)\n", key)
 			os.Exit(2)
 		}
 		opts := fakeaws.DefaultOptions(p.estate)
@@ -86,7 +88,7 @@ func main() {
 			rows = append(rows, row{label: label, r: r})
 			last, lastIdx = r, len(rows)-1
 		}
-		if *memLimit != "" && c.Cluster == "" && c.Clusters() >= 1000 {
+		if *memLimit != "" && c.Cluster == "" && c.Clusters() >= 60 && len(p.estate.RegionList()) != 2 {
 			mc := c
 			mc.MemLimit = *memLimit
 			label := "GOMEMLIMIT=" + *memLimit
