@@ -21,20 +21,51 @@ import (
 // JSON document; an error means some finding or region was not published, which makes the exit
 // status 3.
 func publish(ctx context.Context, factory *awsclient.Factory, rep *audit.Report, checks []audit.Check, po securityhub.PublishOptions, log *slog.Logger) (*securityhub.Outcome, error) {
+	p, err := newPublisher(ctx, factory, checks, log)
+	if err != nil {
+		return nil, err
+	}
+	return publishWith(ctx, p, rep, po)
+}
+
+func newPublisher(ctx context.Context, factory *awsclient.Factory, checks []audit.Check, log *slog.Logger) (*securityhub.Publisher, error) {
 	account, err := factory.AccountID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	p, err := securityhub.New(securityhub.Options{
+	return securityhub.New(securityhub.Options{
 		Client:    func(region string) securityhub.API { return sh.NewFromConfig(factory.Config(region)) },
 		AccountID: account,
 		Version:   version.Get().Version,
 		Checks:    checks,
 		Logger:    log,
 	})
-	if err != nil {
-		return nil, err
-	}
+}
+
+// publisherReady is a publisher made while the scan runs, or why it could not be.
+type publisherReady struct {
+	p   *securityhub.Publisher
+	err error
+}
+
+// preparePublisher makes the publisher while the scan runs and, when the regions are known,
+// starts reading each region's stored findings, which then overlaps the scan. A scan narrowed to
+// clusters over several regions reads nothing ahead: most of those regions have no such cluster.
+func preparePublisher(ctx context.Context, factory *awsclient.Factory, checks []audit.Check, log *slog.Logger, regions, clusters []string) <-chan publisherReady {
+	ready := make(chan publisherReady, 1)
+	go func() {
+		p, err := newPublisher(ctx, factory, checks, log)
+		if err == nil && (len(clusters) == 0 || len(regions) == 1) {
+			for _, r := range regions {
+				p.Prefetch(ctx, r, clusters)
+			}
+		}
+		ready <- publisherReady{p, err}
+	}()
+	return ready
+}
+
+func publishWith(ctx context.Context, p *securityhub.Publisher, rep *audit.Report, po securityhub.PublishOptions) (*securityhub.Outcome, error) {
 	out, err := p.Publish(ctx, rep, po)
 	if err != nil {
 		return nil, err

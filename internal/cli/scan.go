@@ -113,6 +113,10 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 	}
 	factory := awsclient.NewFactory(base)
 	progress := newProgress(streams, cfg.Output == "table" && !sf.noProgress)
+	var publisher <-chan publisherReady
+	if cfg.Publish {
+		publisher = preparePublisher(ctx, factory, checks, log, cfg.Regions, cfg.Clusters)
+	}
 	req := runner.Request{Config: cfg, Progress: progress.event, Logger: log}
 	if streams.Now != nil {
 		req.Now = streams.Now()
@@ -127,7 +131,12 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 	publishFailed := false
 	if cfg.Publish {
 		po := securityhub.PublishOptions{SkippedChecks: cfg.Skip, TargetsNarrowed: len(cfg.Clusters) > 0}
-		summary, perr := publish(ctx, factory, rep, checks, po, log)
+		var summary *securityhub.Outcome
+		pr := <-publisher
+		perr := pr.err
+		if perr == nil {
+			summary, perr = publishWith(ctx, pr.p, rep, po)
+		}
 		if summary != nil {
 			doc.Publish = summary
 		}

@@ -44,7 +44,17 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 	defer cancelRead()
 	reading := make(chan read, 1)
 	go func() {
-		found, err := p.existing(readCtx, client, lim, region, productARN, queryTargets(w))
+		targets := queryTargets(w)
+		if pf := p.takePrefetch(region, targets); pf != nil {
+			select {
+			case <-pf.done:
+				reading <- read{pf.found, pf.err}
+			case <-readCtx.Done():
+				reading <- read{nil, readCtx.Err()}
+			}
+			return
+		}
+		found, err := p.existing(readCtx, client, lim, region, productARN, targets)
 		reading <- read{found, err}
 	}()
 
