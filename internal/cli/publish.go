@@ -21,14 +21,16 @@ import (
 // JSON document; an error means some finding or region was not published, which makes the exit
 // status 3.
 func publish(ctx context.Context, factory *awsclient.Factory, rep *audit.Report, checks []audit.Check, po securityhub.PublishOptions, log *slog.Logger) (*securityhub.Outcome, error) {
-	p, err := newPublisher(ctx, factory, checks, log)
+	p, err := newPublisher(ctx, factory, checks, log, 0)
 	if err != nil {
 		return nil, err
 	}
 	return publishWith(ctx, p, rep, po)
 }
 
-func newPublisher(ctx context.Context, factory *awsclient.Factory, checks []audit.Check, log *slog.Logger) (*securityhub.Publisher, error) {
+// newPublisher makes the Security Hub publisher; regionConcurrency 0 keeps its default. Quotas
+// are per region, so regions can publish at once as they scan at once.
+func newPublisher(ctx context.Context, factory *awsclient.Factory, checks []audit.Check, log *slog.Logger, regionConcurrency int) (*securityhub.Publisher, error) {
 	account, err := factory.AccountID(ctx)
 	if err != nil {
 		return nil, err
@@ -39,6 +41,8 @@ func newPublisher(ctx context.Context, factory *awsclient.Factory, checks []audi
 		Version:   version.Get().Version,
 		Checks:    checks,
 		Logger:    log,
+
+		RegionConcurrency: regionConcurrency,
 	})
 }
 
@@ -51,10 +55,10 @@ type publisherReady struct {
 // preparePublisher makes the publisher while the scan runs and, when the regions are known,
 // starts reading each region's stored findings, which then overlaps the scan. A scan narrowed to
 // clusters over several regions reads nothing ahead: most of those regions have no such cluster.
-func preparePublisher(ctx context.Context, factory *awsclient.Factory, checks []audit.Check, log *slog.Logger, regions, clusters []string) <-chan publisherReady {
+func preparePublisher(ctx context.Context, factory *awsclient.Factory, checks []audit.Check, log *slog.Logger, regionConcurrency int, regions, clusters []string) <-chan publisherReady {
 	ready := make(chan publisherReady, 1)
 	go func() {
-		p, err := newPublisher(ctx, factory, checks, log)
+		p, err := newPublisher(ctx, factory, checks, log, regionConcurrency)
 		if err == nil && (len(clusters) == 0 || len(regions) == 1) {
 			for _, r := range regions {
 				p.Prefetch(ctx, r, clusters)

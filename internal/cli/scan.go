@@ -115,7 +115,7 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 	progress := newProgress(streams, cfg.Output == "table" && !sf.noProgress)
 	var publisher <-chan publisherReady
 	if cfg.Publish {
-		publisher = preparePublisher(ctx, factory, checks, log, cfg.Regions, cfg.Clusters)
+		publisher = preparePublisher(ctx, factory, checks, log, cfg.Concurrency.Regions, cfg.Regions, cfg.Clusters)
 	}
 	req := runner.Request{Config: cfg, Progress: progress.event, Logger: log}
 	if streams.Now != nil {
