@@ -75,7 +75,7 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 		return out
 	}
 
-	findings := p.mapResults(w, now, out)
+	chosen := p.chooseResults(w)
 
 	r := <-reading
 	existing, err := r.found, r.err
@@ -84,30 +84,44 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 		// archive anything; the previous state is better left alone.
 		log.Error("cannot read existing findings; region not published", "error", err)
 		out.Errors = append(out.Errors, RegionError{Region: region, Operation: "read existing findings", Message: err.Error()})
-		out.NotPublished += len(findings)
+		out.NotPublished += len(chosen)
 		return out
 	}
 
-	var ready []shtypes.AwsSecurityFinding
-	for _, f := range findings {
-		applyLifecycle(&f, existing[aws.ToString(f.Id)], now)
-		if err := asff.Validate(f); err != nil {
-			out.Failed = append(out.Failed, Failure{Region: region, FindingID: aws.ToString(f.Id), Operation: "import", Code: "Validation", Message: err.Error()})
-			continue
+	// Findings are built, imported and dropped a chunk at a time: a region's findings, with their
+	// facts, take several kilobytes each, and holding thousands at once is most of a scan's peak
+	// memory.
+	var candidates []string
+	for start := 0; start < len(chosen); start += publishChunk {
+		var ready []shtypes.AwsSecurityFinding
+		for _, res := range chosen[start:min(start+publishChunk, len(chosen))] {
+			f, err := p.mapper.Map(res, now)
+			if err != nil {
+				out.Failed = append(out.Failed, Failure{Region: region, FindingID: asff.ResultFindingID(res), Operation: "map", Message: err.Error()})
+				continue
+			}
+			applyLifecycle(&f, existing[aws.ToString(f.Id)], now)
+			if err := asff.Validate(f); err != nil {
+				out.Failed = append(out.Failed, Failure{Region: region, FindingID: aws.ToString(f.Id), Operation: "import", Code: "Validation", Message: err.Error()})
+				continue
+			}
+			ready = append(ready, f)
 		}
-		ready = append(ready, f)
-	}
-	accepted, failed, errs := p.importAll(ctx, client, lim, region, "import", ready)
-	out.Failed = append(out.Failed, failed...)
-	out.Errors = append(out.Errors, errs...)
-	out.Imported = len(accepted)
-	for id := range accepted {
-		if _, ok := existing[id]; !ok {
-			out.Created++
+		accepted, failed, errs := p.importAll(ctx, client, lim, region, "import", ready)
+		out.Failed = append(out.Failed, failed...)
+		out.Errors = append(out.Errors, errs...)
+		out.Imported += len(accepted)
+		for id := range accepted {
+			if _, ok := existing[id]; !ok {
+				out.Created++
+			}
 		}
+		candidates = append(candidates, resolveCandidates(ready, accepted, existing)...)
 	}
 
-	out.Resolved, failed, errs = p.resolve(ctx, client, lim, region, productARN, resolveCandidates(ready, accepted, existing))
+	var failed []Failure
+	var errs []RegionError
+	out.Resolved, failed, errs = p.resolve(ctx, client, lim, region, productARN, candidates)
 	out.Failed = append(out.Failed, failed...)
 	out.Errors = append(out.Errors, errs...)
 
@@ -164,35 +178,27 @@ func (p *Publisher) checkHub(ctx context.Context, client API, lim *regionLimits,
 	return "", fmt.Errorf("describe Security Hub in %s: %w", region, err)
 }
 
-// mapResults builds one finding per Id. When a check reports the same resource more than once,
-// the most severe verdict wins, so a FAIL is never hidden behind a PASS.
-func (p *Publisher) mapResults(w *regionWork, now time.Time, out *Outcome) []shtypes.AwsSecurityFinding {
-	byID := map[string]shtypes.AwsSecurityFinding{}
-	rank := map[string]int{}
-	var order []string
+// publishChunk is how many findings are built and imported at a time.
+const publishChunk = 500
+
+// chooseResults picks one result per finding Id. When a check reports the same resource more than
+// once, the most severe verdict wins, so a FAIL is never hidden behind a PASS.
+func (p *Publisher) chooseResults(w *regionWork) []audit.Result {
+	byID := map[string]int{} // Id → index in out
+	var out []audit.Result
 	for _, r := range w.results {
-		f, err := p.mapper.Map(r, now)
-		if err != nil {
-			out.Failed = append(out.Failed, Failure{Region: w.region, FindingID: asff.ResultFindingID(r), Operation: "map", Message: err.Error()})
+		id := asff.ResultFindingID(r)
+		if i, dup := byID[id]; dup {
+			p.log.Warn("check reported the same resource twice; keeping the most severe verdict", "check", r.CheckID, "resource", r.ResourceARN)
+			if statusRank(r) > statusRank(out[i]) {
+				out[i] = r
+			}
 			continue
 		}
-		id := aws.ToString(f.Id)
-		rk := statusRank(r)
-		if prev, dup := rank[id]; dup {
-			p.log.Warn("check reported the same resource twice; keeping the most severe verdict", "check", r.CheckID, "resource", r.ResourceARN)
-			if rk <= prev {
-				continue
-			}
-		} else {
-			order = append(order, id)
-		}
-		byID[id], rank[id] = f, rk
+		byID[id] = len(out)
+		out = append(out, r)
 	}
-	out2 := make([]shtypes.AwsSecurityFinding, 0, len(order))
-	for _, id := range order {
-		out2 = append(out2, byID[id])
-	}
-	return out2
+	return out
 }
 
 func statusRank(r audit.Result) int {
