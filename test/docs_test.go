@@ -169,6 +169,7 @@ var makeTargets = map[string]string{
 	"destroy":          "needs an AWS account; infra's TestDocumentedDeployCommandsAreValid checks the command",
 	"invoke":           "test-e2e (TestLambdaEndToEnd) runs the same bootstrap under aws-lambda-rie against moto; pkg/auditor's tests decode and handle every file in events/",
 	"lambda":           "test-e2e builds the same function for this machine; TestGoReleaserBuildsStampedBinary's configuration builds it for linux/arm64 in releases",
+	"bench":            "takes minutes, so not in make test; test-perf runs the same harness (TestHarnessSmoke through runner.Scan, TestEveryAPIDecodesThroughTheSDK) on a small estate",
 }
 
 // notRunHere are documented commands that cannot run in a test, and why. A key ending in "*"
@@ -184,6 +185,8 @@ var notRunHere = map[string]string{
 	"cd infra && npx aws-cdk@2 deploy *":               "deploys to a real AWS account; test-infra synthesizes and checks the same stacks",
 	"EXT=$(openssl rand -hex 16)":                      "sets a variable for the deploy command after it, which needs an AWS account",
 	"sek scan --organization *":                        "needs an AWS Organization with that OU; test/org_test.go runs --organization, --ou and --account-tag against an organization in moto",
+	"go run ./test/bench/cmd/sekbench *":               "takes minutes at 100 ms per call (make bench runs it); test-perf's TestHarnessSmoke runs the same harness on a small estate",
+	"go run ./test/bench/cmd/lambdabench*":             "builds two Lambda bootstraps and cold-starts each under aws-lambda-rie seven times; test-e2e runs the auditor under aws-lambda-rie",
 }
 
 // notRunReason returns why a documented command is not run, and the notRunHere key it matched.
