@@ -19,6 +19,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sek-dev/sek/pkg/config"
 	"github.com/sek-dev/sek/pkg/runner"
 	"github.com/sek-dev/sek/test/docsamples"
 )
@@ -807,5 +808,27 @@ func TestDemoSampleIsCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(want, readme) {
 		t.Errorf("README.md's Security Hub view is not what `make demo` prints today: run `make docs` and commit the result\n%s", firstDiff(readme, want))
+	}
+}
+
+// TestArchitectureDefaultsAreCurrent keeps the defaults docs/architecture.md computes the fan-out
+// threshold from equal to the code's.
+func TestArchitectureDefaultsAreCurrent(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := config.Defaults()
+	for key, want := range map[string]string{
+		"lambda.cluster_cost":  fmt.Sprintf("%d s", int(def.Lambda.ClusterCost.Seconds())),
+		"concurrency.clusters": fmt.Sprint(def.Concurrency.Clusters),
+		"concurrency.regions":  fmt.Sprint(def.Concurrency.Regions),
+	} {
+		m := regexp.MustCompile("`" + regexp.QuoteMeta(key) + "` ([0-9]+( s)?)").FindSubmatch(data)
+		if m == nil {
+			t.Errorf("docs/architecture.md no longer states the default of %s; update this test", key)
+		} else if string(m[1]) != want {
+			t.Errorf("docs/architecture.md says %s is %s by default; the code says %s", key, m[1], want)
+		}
 	}
 }
