@@ -223,7 +223,7 @@ func checkIdentity(r audit.Result) error {
 	if r.CheckID == "" {
 		missing = append(missing, "check id")
 	}
-	if !validAccountID(r.AccountID) {
+	if !ValidAccountID(r.AccountID) {
 		missing = append(missing, fmt.Sprintf("12-digit account id (got %q)", r.AccountID))
 	}
 	if r.Region == "" {
@@ -235,7 +235,8 @@ func checkIdentity(r audit.Result) error {
 	return nil
 }
 
-func validAccountID(s string) bool {
+// ValidAccountID reports whether s is a 12-digit AWS account id, as AwsAccountId must be.
+func ValidAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}

@@ -59,7 +59,7 @@ func Validate(f shtypes.AwsSecurityFinding) error {
 	if f.ProductArn != nil && !productARNPattern.MatchString(*f.ProductArn) {
 		bad("ProductArn %q is not an account default product ARN", *f.ProductArn)
 	}
-	if f.AwsAccountId == nil || !validAccountID(*f.AwsAccountId) {
+	if f.AwsAccountId == nil || !ValidAccountID(*f.AwsAccountId) {
 		bad("AwsAccountId must be 12 digits")
 	} else if f.ProductArn != nil && !strings.Contains(*f.ProductArn, ":"+*f.AwsAccountId+":product/"+*f.AwsAccountId+"/") {
 		bad("AwsAccountId %s does not own ProductArn %s", *f.AwsAccountId, *f.ProductArn)

@@ -153,7 +153,7 @@ func New(opts Options) (*Publisher, error) {
 	if opts.Client == nil {
 		return nil, errors.New("securityhub publisher: no client factory given")
 	}
-	if !validAccount(opts.AccountID) {
+	if !asff.ValidAccountID(opts.AccountID) {
 		return nil, fmt.Errorf("securityhub publisher: account id %q is not 12 digits; pass the caller's account (sts get-caller-identity)", opts.AccountID)
 	}
 	if opts.Logger == nil {
@@ -196,17 +196,6 @@ func New(opts Options) (*Publisher, error) {
 	}, nil
 }
 
-func validAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 func (p *Publisher) regionLimits(region string) *regionLimits {
 	p.mu.Lock()
