@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	sh "github.com/aws/aws-sdk-go-v2/service/securityhub"
 	shtypes "github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/smithy-go"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
 	"github.com/sek-dev/sek/pkg/asff"
@@ -52,6 +54,9 @@ func batches(items []sized, maxCount, maxBytes int) [][]sized {
 	return out
 }
 
+// importsInFlight bounds the BatchImportFindings calls of one region in flight at once.
+const importsInFlight = 8
+
 // importAll sends findings with BatchImportFindings and returns the Ids Security Hub accepted.
 // Findings rejected with a retryable code are sent again with backoff; every other rejection is
 // returned as a Failure with Security Hub's code and message.
@@ -75,24 +80,46 @@ func (p *Publisher) importAll(ctx context.Context, client API, lim *regionLimits
 		pending = append(pending, sized{f: f, size: n})
 	}
 	for attempt := 1; len(pending) > 0; attempt++ {
-		var retry []sized
-		var abort error
+		var (
+			retry []sized
+			abort error
+			mu    sync.Mutex
+		)
+		// Batches go out several at a time, paced by the import limiter: one after another, each
+		// waiting for its answer, they would use neither the quota's burst nor, when an import
+		// takes longer than 1/rate, its rate. Once a batch says stop, batches not yet started are
+		// not sent.
+		g := new(errgroup.Group)
+		g.SetLimit(importsInFlight)
 		for _, b := range batches(pending, MaxBatchFindings, p.opts.MaxBatchBytes) {
-			if abort != nil {
-				for _, it := range b {
-					failed = append(failed, Failure{Region: region, FindingID: aws.ToString(it.f.Id), Operation: op, Code: errorCode(abort), Message: "not sent: " + abort.Error()})
+			g.Go(func() error {
+				mu.Lock()
+				stop := abort
+				mu.Unlock()
+				if stop != nil {
+					mu.Lock()
+					defer mu.Unlock()
+					for _, it := range b {
+						failed = append(failed, Failure{Region: region, FindingID: aws.ToString(it.f.Id), Operation: op, Code: errorCode(stop), Message: "not sent: " + stop.Error()})
+					}
+					return nil
 				}
-				continue
-			}
-			r := p.importBatch(ctx, client, lim.importL, region, op, b)
-			for _, id := range r.accepted {
-				accepted[id] = true
-			}
-			failed = append(failed, r.failed...)
-			errs = append(errs, r.errs...)
-			retry = append(retry, r.retry...)
-			abort = r.abort
+				r := p.importBatch(ctx, client, lim.importL, region, op, b)
+				mu.Lock()
+				defer mu.Unlock()
+				for _, id := range r.accepted {
+					accepted[id] = true
+				}
+				failed = append(failed, r.failed...)
+				errs = append(errs, r.errs...)
+				retry = append(retry, r.retry...)
+				if abort == nil {
+					abort = r.abort
+				}
+				return nil
+			})
 		}
+		_ = g.Wait()
 		if len(retry) == 0 || abort != nil {
 			for _, it := range retry {
 				failed = append(failed, Failure{Region: region, FindingID: aws.ToString(it.f.Id), Operation: op, Code: errorCode(abort), Message: "not retried: " + fmt.Sprint(abort)})
