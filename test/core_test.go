@@ -128,6 +128,7 @@ func TestScanExitCodes(t *testing.T) {
 		{"a high failure with --fail-on high exits 1", []string{"scan", "--region", "us-east-1", "--fail-on", "high", "--output", "json"}, cli.ExitFindings, ""},
 		{"--fail-on critical is met by the unsupported version", []string{"scan", "--region", "us-east-1", "--cluster", "dev-sandbox", "--fail-on", "critical", "--output", "json"}, cli.ExitFindings, ""},
 		{"the hardened cluster passes --fail-on low", []string{"scan", "--region", "us-east-1", "--cluster", "prod-payments", "--fail-on", "low", "--output", "json"}, cli.ExitOK, ""},
+		{"--fail-on-error turns checks moto cannot serve into an incomplete scan", []string{"scan", "--region", "us-east-1", "--cluster", "prod-payments", "--fail-on-error", "--output", "json"}, cli.ExitIncomplete, "could not be evaluated: "},
 		{"an unknown cluster is an incomplete scan", []string{"scan", "--region", "us-east-1", "--cluster", "nope", "--output", "json"}, cli.ExitIncomplete, `"nope" was not found`},
 		{"an invalid region is a usage error", []string{"scan", "--region", "mars-1"}, cli.ExitUsage, `invalid region "mars-1"`},
 		{"an unknown skip id is a usage error", []string{"scan", "--skip", "EKS_NOPE"}, cli.ExitUsage, `unknown check id "EKS_NOPE"`},

@@ -163,7 +163,7 @@ func newChecksCmd(streams IO) *cobra.Command {
 func flagKeys() map[string]string {
 	return map[string]string{
 		"region": "regions", "all-regions": "all_regions", "cluster": "clusters", "skip": "skip",
-		"fail-on": "fail_on", "output": "output", "publish": "publish", "role-arn": "role_arn",
+		"fail-on": "fail_on", "fail-on-error": "fail_on_error", "output": "output", "publish": "publish", "role-arn": "role_arn",
 		"external-id": "external_id", "log-level": "log_level", "max-attempts": "max_attempts",
 		"timeout": "timeout", "call-timeout": "call_timeout",
 		"region-concurrency": "concurrency.regions", "cluster-concurrency": "concurrency.clusters",

@@ -89,7 +89,7 @@ func runOrgScan(ctx context.Context, streams IO, cfg config.Config, sf scanFlags
 		}
 		doc.Publish = published
 	}
-	return conclude(streams, cfg.Output, doc, rep, checks, sf, failOn, publishFailed)
+	return conclude(streams, cfg, doc, rep, checks, sf, failOn, publishFailed)
 }
 
 // selectAccounts returns the explicit account list, or the organization's ACTIVE accounts.

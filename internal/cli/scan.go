@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -56,6 +57,7 @@ sek.yaml in the working directory). Exit codes: 0 clean, 1 a failure at or above
 	f.StringVar(&sf.configFile, "config", "", "YAML config file; flag only (default: ./"+config.DefaultFile+" if present)")
 	f.StringSlice("skip", nil, "check ids to skip, comma-separated (env SEK_SKIP) (default: none)")
 	f.String("fail-on", def.FailOn, "exit 1 when an unmuted failure has this severity or higher: none, informational, low, medium, high, critical (env SEK_FAIL_ON)")
+	f.Bool("fail-on-error", false, "exit 3 when any unmuted check could not be evaluated (ERROR), for example for a missing permission (env SEK_FAIL_ON_ERROR) (default false)")
 	f.Bool("publish", false, "publish findings to AWS Security Hub (env SEK_PUBLISH) (default false)")
 	f.String("role-arn", "", "IAM role to assume in the target account (env SEK_ROLE_ARN) (default: the caller's own credentials)")
 	f.String("external-id", "", "external id for --role-arn (env SEK_EXTERNAL_ID) (default: none)")
@@ -145,21 +147,49 @@ func runScan(ctx context.Context, cmd *cobra.Command, streams IO, sf scanFlags) 
 			fmt.Fprintf(streams.Stderr, "sek: publishing to Security Hub: %s\n", perr)
 		}
 	}
-	return conclude(streams, cfg.Output, doc, rep, checks, sf, failOn, publishFailed)
+	return conclude(streams, cfg, doc, rep, checks, sf, failOn, publishFailed)
 }
 
 // conclude renders the report and turns it into the exit status.
-func conclude(streams IO, output string, doc report.Document, rep *audit.Report, checks []audit.Check, sf scanFlags, failOn audit.Severity, publishFailed bool) error {
-	if err := render(streams, output, doc, rep, checks, sf); err != nil {
+func conclude(streams IO, cfg config.Config, doc report.Document, rep *audit.Report, checks []audit.Check, sf scanFlags, failOn audit.Severity, publishFailed bool) error {
+	if err := render(streams, cfg.Output, doc, rep, checks, sf); err != nil {
 		return &exitError{code: ExitIncomplete, err: fmt.Errorf("write output: %w", err)}
 	}
 	switch {
 	case len(rep.Errors) > 0 || publishFailed:
 		return &exitError{code: ExitIncomplete, err: fmt.Errorf("incomplete: %s", firstScopes(rep.Errors))}
+	case cfg.FailOnError && countErrors(rep) > 0:
+		return &exitError{code: ExitIncomplete, err: fmt.Errorf("incomplete (--fail-on-error): %s", firstUnevaluated(rep))}
 	case audit.FailsAtOrAbove(rep, failOn):
 		return &exitError{code: ExitFindings, err: errors.New("failures at or above --fail-on")}
 	}
 	return nil
+}
+
+// countErrors counts unmuted results that could not be evaluated.
+func countErrors(rep *audit.Report) int {
+	n := 0
+	for _, r := range rep.Results {
+		if r.Status == audit.Error && !r.Muted {
+			n++
+		}
+	}
+	return n
+}
+
+func firstUnevaluated(rep *audit.Report) string {
+	var parts []string
+	for _, r := range rep.Results {
+		if r.Status != audit.Error || r.Muted {
+			continue
+		}
+		if len(parts) == 3 {
+			parts = append(parts, fmt.Sprintf("and %d more", countErrors(rep)-3))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s on %s (%s)", r.CheckID, r.ResourceARN, r.Message))
+	}
+	return fmt.Sprintf("%d check result(s) could not be evaluated: %s", countErrors(rep), strings.Join(parts, "; "))
 }
 
 func firstScopes(errs []audit.ScanError) string {

@@ -37,9 +37,11 @@ type Config struct {
 	Clusters   []string `koanf:"clusters"`
 	Skip       []string `koanf:"skip"`
 	FailOn     string   `koanf:"fail_on"`
-	Output     string   `koanf:"output"`
-	Publish    bool     `koanf:"publish"`
-	RoleARN    string   `koanf:"role_arn"`
+	// FailOnError turns ERROR results (checks that could not be evaluated) into exit code 3.
+	FailOnError bool   `koanf:"fail_on_error"`
+	Output      string `koanf:"output"`
+	Publish     bool   `koanf:"publish"`
+	RoleARN     string `koanf:"role_arn"`
 	// Accounts and Organization select a multi-account scan: RoleName is assumed in each.
 	Accounts            []string `koanf:"accounts"`
 	Organization        bool     `koanf:"organization"`
@@ -111,6 +113,7 @@ func Keys() []Key {
 		{"clusters", "SEK_CLUSTERS", "--cluster", "all clusters", "Narrow the scan to these cluster names."},
 		{"skip", "SEK_SKIP", "--skip", "none", "Check ids to skip."},
 		{"fail_on", "SEK_FAIL_ON", "--fail-on", "none", "Exit 1 when an unmuted failure has this severity or higher."},
+		{"fail_on_error", "SEK_FAIL_ON_ERROR", "--fail-on-error", "false", "Exit 3 when any unmuted check could not be evaluated (ERROR), so a missing permission cannot pass a CI gate silently."},
 		{"output", "SEK_OUTPUT", "--output", "table", "table, json, csv or asff."},
 		{"publish", "SEK_PUBLISH", "--publish", "false", "Publish findings to Security Hub."},
 		{"role_arn", "SEK_ROLE_ARN", "--role-arn", "none", "Role to assume in the target account."},

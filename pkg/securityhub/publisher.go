@@ -196,7 +196,6 @@ func New(opts Options) (*Publisher, error) {
 	}, nil
 }
 
-
 func (p *Publisher) regionLimits(region string) *regionLimits {
 	p.mu.Lock()
 	defer p.mu.Unlock()
