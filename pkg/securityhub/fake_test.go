@@ -33,11 +33,12 @@ type fakeHub struct {
 	pageSize     int
 
 	// Records.
-	importCalls  []importCall
-	getCalls     []time.Time
-	updateCalls  []*sh.BatchUpdateFindingsInput
-	invalid      []error // ASFF violations seen in imported findings
-	ignoredStale int
+	importCalls   []importCall
+	getCalls      []time.Time
+	describeCalls int
+	updateCalls   []*sh.BatchUpdateFindingsInput
+	invalid       []error // ASFF violations seen in imported findings
+	ignoredStale  int
 }
 
 type importCall struct {
@@ -66,6 +67,7 @@ func (h *fakeHub) takeThrottle() bool {
 func (h *fakeHub) DescribeHub(ctx context.Context, in *sh.DescribeHubInput, _ ...func(*sh.Options)) (*sh.DescribeHubOutput, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.describeCalls++
 	if h.disabled {
 		return nil, &smithy.GenericAPIError{Code: "InvalidAccessException", Message: "Account 123456789012 is not subscribed to AWS Security Hub"}
 	}

@@ -30,6 +30,9 @@ func TestPrefetchedReadIsUsedOnceAndOnlyForItsTargets(t *testing.T) {
 	if n := len(h.getCalls) - gets; n != 1 {
 		t.Fatalf("%d GetFindings calls with a prefetched read, want 1", n)
 	}
+	if n := h.describeCalls; n != 2 {
+		t.Fatalf("%d DescribeHub calls over two publishes, want 2 (the second one prefetched)", n)
+	}
 	if out.Created != 0 || out.Imported != 2 || out.Resolved != 1 {
 		t.Fatalf("outcome %+v: the prefetched findings were not used as the stored state", out)
 	}

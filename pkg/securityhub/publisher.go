@@ -84,6 +84,14 @@ type Publisher struct {
 
 	prefetchMu sync.Mutex
 	prefetched map[string]*prefetch
+	hubChecks  map[string]*hubCheck
+}
+
+// hubCheck is a region's hub check started before the scan finished.
+type hubCheck struct {
+	done   chan struct{}
+	reason string
+	err    error
 }
 
 // prefetch is a read of a region's stored findings started before the scan finished.
@@ -107,11 +115,38 @@ func (p *Publisher) Prefetch(ctx context.Context, region string, targets []strin
 		p.prefetched = map[string]*prefetch{}
 	}
 	p.prefetched[region] = pf
+	hc := &hubCheck{done: make(chan struct{})}
+	if p.hubChecks == nil {
+		p.hubChecks = map[string]*hubCheck{}
+	}
+	p.hubChecks[region] = hc
 	p.prefetchMu.Unlock()
 	go func() {
 		defer close(pf.done)
 		pf.found, pf.err = p.existing(ctx, p.opts.Client(region), p.regionLimits(region), region, asff.ProductARN(region, p.opts.AccountID), t)
 	}()
+	// The hub check does not depend on the scan either.
+	go func() {
+		defer close(hc.done)
+		hc.reason, hc.err = p.checkHub(ctx, p.opts.Client(region), p.regionLimits(region), region)
+	}()
+}
+
+// hubStatus is checkHub's answer for region, from the prefetched check when there is one.
+func (p *Publisher) hubStatus(ctx context.Context, client API, lim *regionLimits, region string) (string, error) {
+	p.prefetchMu.Lock()
+	hc := p.hubChecks[region]
+	delete(p.hubChecks, region)
+	p.prefetchMu.Unlock()
+	if hc == nil {
+		return p.checkHub(ctx, client, lim, region)
+	}
+	select {
+	case <-hc.done:
+		return hc.reason, hc.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("describe Security Hub in %s: %w", region, ctx.Err())
+	}
 }
 
 // takePrefetch returns the prefetched read of region if it was for targets, and forgets it.

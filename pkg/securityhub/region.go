@@ -58,7 +58,7 @@ func (p *Publisher) publishRegion(ctx context.Context, w *regionWork, now time.T
 		reading <- read{found, err}
 	}()
 
-	if reason, err := p.checkHub(ctx, client, lim, region); reason != "" {
+	if reason, err := p.hubStatus(ctx, client, lim, region); reason != "" {
 		if len(w.results) > 0 {
 			log.Warn("skipping region without Security Hub", "reason", reason, "findings", len(w.results))
 		} else {
