@@ -33,6 +33,8 @@ func main() {
 		Metrics:      os.Stdout,
 		LogLevel:     cfg.LogLevel,
 	}
+	// Lambda always sets it; a malformed value leaves fan-out to the time estimate alone.
+	opts.MemoryMB, _ = strconv.Atoi(os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"))
 	if cfgErr == nil {
 		base, err := awsclient.Load(ctx, awsclient.Options{MaxAttempts: cfg.MaxAttempts, RoleARN: cfg.RoleARN, ExternalID: cfg.ExternalID, SessionName: "sek-auditor"})
 		if err != nil {

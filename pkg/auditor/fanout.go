@@ -40,6 +40,21 @@ func Estimate(counts map[string]int, cost time.Duration, regionConcurrency, clus
 	return max(longest, total/time.Duration(regionConcurrency))
 }
 
+// mbPerCluster is the memory one cluster's results and stored findings take at peak, with
+// headroom: the benchmark measured one region of 60 clusters at 112 MB (steady state, soft limit
+// set), about 1.9 MB per cluster (docs/performance.md).
+const mbPerCluster = 2
+
+// ClustersPerInvocation is how many clusters one invocation of memoryMB can audit and publish;
+// 0 means unknown (no limit). Time alone does not bound a scan once regions run at once, so a
+// large account fans out on memory before it would run out of it.
+func ClustersPerInvocation(memoryMB int) int {
+	if memoryMB <= 0 {
+		return 0
+	}
+	return max(1, memoryMB/mbPerCluster)
+}
+
 // FanOutPayload is what a scheduled run sends to itself for one region.
 func FanOutPayload(region string) []byte {
 	b, _ := json.Marshal(manualInput{Regions: []string{region}, FanOut: true})
@@ -71,6 +86,11 @@ func (h *Handler) planFanOut(ctx context.Context, log *slog.Logger, deps *Deps, 
 	avail := b.stopAt.Sub(h.now())
 	log.Info("scan estimate", "clusters", total, "regions", len(regions), "estimate", est.String(), "available", avail.String(),
 		"clusterCost", h.cfg.Lambda.ClusterCost.String())
+	if limit := ClustersPerInvocation(h.opts.MemoryMB); limit > 0 && total > limit {
+		log.Info("scan does not fit the function's memory", "clusters", total, "limit", limit, "memoryMB", h.opts.MemoryMB)
+		return fmt.Sprintf("%d clusters exceed the %d that %d MB of memory holds in one invocation; one invocation per region",
+			total, limit, h.opts.MemoryMB), true
+	}
 	if est <= avail {
 		return "", false
 	}

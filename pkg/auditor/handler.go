@@ -89,6 +89,9 @@ type Options struct {
 	// LogLevel is a config log level name.
 	LogLevel string
 	Now      func() time.Time
+	// MemoryMB is the function's memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE). When set, a
+	// scheduled run whose clusters would not fit in it fans out even if the time would suffice.
+	MemoryMB int
 }
 
 // Handler serves invocations. It is safe for one invocation at a time, which is how Lambda

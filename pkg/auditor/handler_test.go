@@ -288,6 +288,29 @@ func TestScheduledFansOutPerRegionWhenTheEstimateDoesNotFit(t *testing.T) {
 	}
 }
 
+func TestScheduledFansOutWhenTheClustersDoNotFitInMemory(t *testing.T) {
+	// Time is plentiful (2 s per cluster), but 4 targets exceed what 6 MB holds (3 clusters).
+	r := newRig(t, testConfig(t), func(o *Options) { o.MemoryMB = 6 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	resp, err := r.h.Handle(ctx, readEvent(t, "scheduled.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Action != ActionFanOut || len(r.invoker.calls) != len(allRegions) || !strings.Contains(resp.Reason, "memory") {
+		t.Fatalf("action %s, %d invocations, reason %q: want a memory fan-out", resp.Action, len(r.invoker.calls), resp.Reason)
+	}
+	// With room for every cluster, the same run scans in place.
+	r = newRig(t, testConfig(t), func(o *Options) { o.MemoryMB = 512 })
+	resp, err = r.h.Handle(ctx, readEvent(t, "scheduled.json"))
+	if err != nil || resp.Action != ActionScan {
+		t.Fatalf("action %s, err %v: want a scan in place with 512 MB", resp.Action, err)
+	}
+	if ClustersPerInvocation(128) != 64 || ClustersPerInvocation(0) != 0 {
+		t.Fatalf("ClustersPerInvocation(128) = %d, (0) = %d", ClustersPerInvocation(128), ClustersPerInvocation(0))
+	}
+}
+
 func TestScheduledScansInPlaceWhenItFits(t *testing.T) {
 	r := newRig(t, testConfig(t)) // 2 s per cluster
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
