@@ -19,7 +19,7 @@ import (
 type Moto struct {
 	URL  string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *LockedBuffer
 	once sync.Once
 }
 
@@ -52,7 +52,7 @@ func LaunchMoto(ctx context.Context) (*Moto, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Moto{URL: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &lockedBuffer{}}
+	m := &Moto{URL: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &LockedBuffer{}}
 	m.cmd = exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	m.cmd.Stdout, m.cmd.Stderr = m.logs, m.logs
 	m.cmd.Env = append(os.Environ(), "MOTO_ALLOW_NONEXISTENT_REGION=true")
@@ -127,18 +127,19 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-type lockedBuffer struct {
+// LockedBuffer collects a child process's output safely from several goroutines.
+type LockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) {
+func (l *LockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *lockedBuffer) String() string {
+func (l *LockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()

@@ -31,7 +31,7 @@ type RIE struct {
 	// SDK endpoint (AWS_ENDPOINT_URL_LAMBDA) for a function named RIEFunctionName.
 	URL  string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *LockedBuffer
 	once sync.Once
 }
 
@@ -90,7 +90,7 @@ func LaunchRIE(ctx context.Context, bootstrap string, env []string) (*RIE, error
 	if err != nil {
 		return nil, err
 	}
-	r := &RIE{URL: fmt.Sprintf("http://127.0.0.1:%d", invokePort), logs: &lockedBuffer{}}
+	r := &RIE{URL: fmt.Sprintf("http://127.0.0.1:%d", invokePort), logs: &LockedBuffer{}}
 	r.cmd = exec.Command(bin,
 		"--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", invokePort),
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort),

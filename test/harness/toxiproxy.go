@@ -26,7 +26,7 @@ type Toxiproxy struct {
 	API    string
 	Client *toxiproxy.Client
 	cmd    *exec.Cmd
-	logs   *lockedBuffer
+	logs   *LockedBuffer
 	once   sync.Once
 }
 
@@ -78,7 +78,7 @@ func LaunchToxiproxy(ctx context.Context) (*Toxiproxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	tp := &Toxiproxy{API: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &lockedBuffer{}}
+	tp := &Toxiproxy{API: fmt.Sprintf("http://127.0.0.1:%d", port), logs: &LockedBuffer{}}
 	// #nosec G204 -- the binary is the test tool found above, the arguments are a port number.
 	tp.cmd = exec.Command(bin, "-host", "127.0.0.1", "-port", fmt.Sprint(port))
 	tp.cmd.Stdout, tp.cmd.Stderr = tp.logs, tp.logs

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
@@ -18,8 +17,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/sek-dev/sek/test/harness"
 )
 
 func main() {
@@ -109,32 +109,6 @@ func findRIE() (string, error) {
 	return "", fmt.Errorf("aws-lambda-rie is not installed (make tools installs it)")
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // initLine is the emulator's own measure of the init phase, from exec of the bootstrap to its
 // first request for an event. (The REPORT line's "Init Duration" is not filled in by the
 // emulator.)
@@ -144,15 +118,15 @@ var initLine = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 // (so no AWS call is made), and returns the emulator's init duration and the time the first
 // invocation took from the client's side.
 func coldStart(ctx context.Context, rie, bin string) (time.Duration, time.Duration, error) {
-	invokePort, err := freePort()
+	invokePort, err := harness.FreePort()
 	if err != nil {
 		return 0, 0, err
 	}
-	apiPort, err := freePort()
+	apiPort, err := harness.FreePort()
 	if err != nil {
 		return 0, 0, err
 	}
-	logs := &lockedBuffer{}
+	logs := &harness.LockedBuffer{}
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", fmt.Sprintf("127.0.0.1:%d", invokePort),
 		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "AWS_REGION=us-east-1",
