@@ -1,23 +1,11 @@
 package stacks
 
+import "github.com/sek-dev/sek/pkg/auditor"
+
 // EKSEventNames are the EKS API calls, as CloudTrail names them, after which the auditor
-// re-checks the cluster concerned. All are mutating calls, so the rule needs no opt-in to
-// read-only management events. The Lambda decides what to do with each; this list only decides
-// which events reach it, and a test compares it with the Lambda's own list.
-func EKSEventNames() []string {
-	return []string{
-		"CreateCluster", "DeleteCluster", "UpdateClusterConfig", "UpdateClusterVersion",
-		"AssociateEncryptionConfig",
-		"CreateNodegroup", "UpdateNodegroupConfig", "UpdateNodegroupVersion", "DeleteNodegroup",
-		"CreateAddon", "UpdateAddon", "DeleteAddon",
-		"CreateAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry",
-		"AssociateAccessPolicy", "DisassociateAccessPolicy",
-		"CreatePodIdentityAssociation", "UpdatePodIdentityAssociation", "DeletePodIdentityAssociation",
-		"AssociateIdentityProviderConfig", "DisassociateIdentityProviderConfig",
-		"CreateFargateProfile", "DeleteFargateProfile",
-		"TagResource", "UntagResource",
-	}
-}
+// re-checks the cluster concerned: exactly the Lambda's own list, so the rule and the handler
+// cannot disagree.
+func EKSEventNames() []string { return auditor.EventNames() }
 
 // CloudTrail event envelope values for EKS management events delivered by EventBridge.
 const (

@@ -56,22 +56,24 @@ const (
 
 // eventNames are the EKS calls that can change what Sek checks. All are mutating calls, so the
 // EventBridge rule needs no opt-in to read-only events.
-var eventNames = []string{
-	"CreateCluster", "DeleteCluster", "UpdateClusterConfig", "UpdateClusterVersion",
-	"AssociateEncryptionConfig",
-	"CreateNodegroup", "UpdateNodegroupConfig", "UpdateNodegroupVersion", "DeleteNodegroup",
-	"CreateAddon", "UpdateAddon", "DeleteAddon",
-	"CreateAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry",
-	"AssociateAccessPolicy", "DisassociateAccessPolicy",
-	"CreatePodIdentityAssociation", "UpdatePodIdentityAssociation", "DeletePodIdentityAssociation",
-	"AssociateIdentityProviderConfig", "DisassociateIdentityProviderConfig",
-	"CreateFargateProfile", "DeleteFargateProfile",
-	"TagResource", "UntagResource",
+func eventNames() []string {
+	return []string{
+		"CreateCluster", "DeleteCluster", "UpdateClusterConfig", "UpdateClusterVersion",
+		"AssociateEncryptionConfig",
+		"CreateNodegroup", "UpdateNodegroupConfig", "UpdateNodegroupVersion", "DeleteNodegroup",
+		"CreateAddon", "UpdateAddon", "DeleteAddon",
+		"CreateAccessEntry", "UpdateAccessEntry", "DeleteAccessEntry",
+		"AssociateAccessPolicy", "DisassociateAccessPolicy",
+		"CreatePodIdentityAssociation", "UpdatePodIdentityAssociation", "DeletePodIdentityAssociation",
+		"AssociateIdentityProviderConfig", "DisassociateIdentityProviderConfig",
+		"CreateFargateProfile", "DeleteFargateProfile",
+		"TagResource", "UntagResource",
+	}
 }
 
 // EventNames returns the CloudTrail event names the handler acts on, in a fixed order. The
 // EventBridge rule of the stack must match exactly these.
-func EventNames() []string { return slices.Clone(eventNames) }
+func EventNames() []string { return eventNames() }
 
 // Invocation is a decoded, validated request.
 type Invocation struct {
@@ -337,8 +339,8 @@ func decodeCloudTrail(ev events.EventBridgeEvent) (Invocation, error) {
 	if d.EventSource != EKSEventSource {
 		return Invocation{}, inputErr("CloudTrail event from %q, not %s; the EventBridge rule should match detail.eventSource %q", d.EventSource, EKSEventSource, EKSEventSource)
 	}
-	if !slices.Contains(eventNames, d.EventName) {
-		return Invocation{}, inputErr("EKS event %q is not one the auditor handles; the EventBridge rule should match only: %s", d.EventName, strings.Join(eventNames, ", "))
+	if !slices.Contains(eventNames(), d.EventName) {
+		return Invocation{}, inputErr("EKS event %q is not one the auditor handles; the EventBridge rule should match only: %s", d.EventName, strings.Join(eventNames(), ", "))
 	}
 	inv := Invocation{Route: RouteCloudTrail, EventName: d.EventName, EventID: d.EventID, Account: d.RecipientAccountID}
 	if inv.Account == "" {

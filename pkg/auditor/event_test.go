@@ -192,7 +192,7 @@ func checkInvocation(t *testing.T, inv Invocation) {
 			t.Fatalf("scheduled with a scope: %+v", inv)
 		}
 	case RouteCloudTrail:
-		if len(inv.Regions) != 1 || len(inv.Clusters) > 1 || !slices.Contains(eventNames, inv.EventName) {
+		if len(inv.Regions) != 1 || len(inv.Clusters) > 1 || !slices.Contains(eventNames(), inv.EventName) {
 			t.Fatalf("bad CloudTrail invocation: %+v", inv)
 		}
 		if inv.Ignore == "" && inv.NameFrom == "" {
