@@ -28,15 +28,9 @@ func GuardDutyAuditLogs() RegionRule {
 		},
 		AppliesTo: regionOnly(),
 		Evaluate: func(_ audit.Env, s *inventory.RegionServices) []audit.Finding {
-			if f, bad := missing(s.Errors, "guardduty:ListDetectors", "guardduty:GetDetector"); bad {
-				return one(f)
-			}
-			gd := s.GuardDuty
-			switch {
-			case gd == nil:
-				return one(audit.Failf("GuardDuty has no detector in %s.", s.Region))
-			case gd.Status != "ENABLED":
-				return one(detectorFinding(s, audit.Failf("GuardDuty detector %s is %s.", gd.DetectorID, gd.Status)))
+			gd, verdict := enabledDetector(s)
+			if gd == nil {
+				return verdict
 			}
 			if name, ok := featureEnabled(gd, "EKS_AUDIT_LOGS"); ok {
 				return one(detectorFinding(s, audit.Passf("GuardDuty detector %s has %s enabled.", gd.DetectorID, name)))

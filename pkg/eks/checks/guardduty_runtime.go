@@ -32,15 +32,9 @@ func GuardDutyRuntime() RegionRule {
 		},
 		AppliesTo: regionOnly(),
 		Evaluate: func(_ audit.Env, s *inventory.RegionServices) []audit.Finding {
-			if f, bad := missing(s.Errors, "guardduty:ListDetectors", "guardduty:GetDetector"); bad {
-				return one(f)
-			}
-			gd := s.GuardDuty
-			switch {
-			case gd == nil:
-				return one(audit.Failf("GuardDuty has no detector in %s.", s.Region))
-			case gd.Status != "ENABLED":
-				return one(detectorFinding(s, audit.Failf("GuardDuty detector %s is %s.", gd.DetectorID, gd.Status)))
+			gd, verdict := enabledDetector(s)
+			if gd == nil {
+				return verdict
 			}
 			name, ok := featureEnabled(gd, "RUNTIME_MONITORING", "EKS_RUNTIME_MONITORING")
 			if !ok {

@@ -31,6 +31,23 @@ func detectorFinding(s *inventory.RegionServices, f audit.Finding) audit.Finding
 }
 
 // featureEnabled reports whether any of the named GuardDuty features is ENABLED.
+// enabledDetector returns the region's enabled GuardDuty detector, or else nil and the one
+// finding that says why there is nothing to judge: the detector could not be read, there is none,
+// or it is suspended.
+func enabledDetector(s *inventory.RegionServices) (*inventory.GuardDuty, []audit.Finding) {
+	if f, bad := missing(s.Errors, "guardduty:ListDetectors", "guardduty:GetDetector"); bad {
+		return nil, one(f)
+	}
+	gd := s.GuardDuty
+	switch {
+	case gd == nil:
+		return nil, one(audit.Failf("GuardDuty has no detector in %s.", s.Region))
+	case gd.Status != "ENABLED":
+		return nil, one(detectorFinding(s, audit.Failf("GuardDuty detector %s is %s.", gd.DetectorID, gd.Status)))
+	}
+	return gd, nil
+}
+
 func featureEnabled(gd *inventory.GuardDuty, names ...string) (string, bool) {
 	for _, n := range names {
 		if f, ok := gd.Features[n]; ok && f.Status == "ENABLED" {
