@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/sek-dev/sek/internal/cli"
 	"github.com/sek-dev/sek/internal/demo"
+	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/test/harness"
 )
 
@@ -26,7 +26,7 @@ func seededMoto(t *testing.T) *harness.Moto {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfgFor := func(r string) aws.Config { c := base.Copy(); c.Region = r; return c }
+	cfgFor := awsclient.NewFactory(base).Config
 	if err := demo.Seed(ctx, cfgFor, demo.Clusters()); err != nil {
 		t.Fatalf("seed: %v", err)
 	}

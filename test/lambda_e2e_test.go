@@ -27,6 +27,7 @@ import (
 
 	"github.com/sek-dev/sek/internal/demo"
 	"github.com/sek-dev/sek/pkg/asff"
+	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/test/harness"
 )
 
@@ -71,7 +72,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfgFor := func(r string) aws.Config { c := base.Copy(); c.Region = r; return c }
+	cfgFor := awsclient.NewFactory(base).Config
 	if err := demo.Seed(ctx, cfgFor, demo.Clusters()); err != nil {
 		t.Fatalf("seed: %v", err)
 	}

@@ -11,10 +11,10 @@ import (
 	"os/signal"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/sek-dev/sek/internal/demo"
+	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/test/harness"
 )
 
@@ -38,9 +38,8 @@ func run() error {
 		return err
 	}
 	defer moto.Stop()
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
+	if err := moto.Export(); err != nil {
+		return err
 	}
 	// moto lacks Security Hub's BatchUpdateFindings; the test proxy serves it, so resolving a
 	// fixed finding can be shown.
@@ -54,7 +53,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("load SDK config: %w", err)
 	}
-	cfgFor := func(region string) aws.Config { c := base.Copy(); c.Region = region; return c }
+	cfgFor := awsclient.NewFactory(base).Config
 	fmt.Printf("== seeding %d sample clusters in %s\n", len(demo.Clusters()), strings.Join(demo.Regions(), ", "))
 	if err := demo.Seed(ctx, cfgFor, demo.Clusters()); err != nil {
 		return err

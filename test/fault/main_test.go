@@ -18,6 +18,7 @@ import (
 
 	"github.com/sek-dev/sek/internal/cli"
 	"github.com/sek-dev/sek/internal/demo"
+	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/test/harness"
 	"github.com/sek-dev/sek/test/invariants"
 )
@@ -43,16 +44,16 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer moto.Stop()
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		_ = os.Setenv(k, v)
+	if err := moto.Export(); err != nil {
+		fmt.Fprintln(os.Stderr, "fault suite:", err)
+		return 1
 	}
 	base, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fault suite:", err)
 		return 1
 	}
-	cfgFor := func(r string) aws.Config { c := base.Copy(); c.Region = r; return c }
+	cfgFor := awsclient.NewFactory(base).Config
 	if err := demo.Seed(ctx, cfgFor, demo.Clusters()); err != nil {
 		fmt.Fprintln(os.Stderr, "fault suite: seed:", err)
 		return 1

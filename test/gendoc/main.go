@@ -11,13 +11,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/sek-dev/sek/internal/cli"
 	"github.com/sek-dev/sek/internal/demo"
+	"github.com/sek-dev/sek/pkg/awsclient"
 	"github.com/sek-dev/sek/test/docsamples"
 	"github.com/sek-dev/sek/test/harness"
 )
@@ -46,17 +45,14 @@ func samples(ctx context.Context, root string) error {
 		return err
 	}
 	defer moto.Stop()
-	for _, kv := range moto.Env() {
-		k, v, _ := strings.Cut(kv, "=")
-		if err := os.Setenv(k, v); err != nil {
-			return err
-		}
+	if err := moto.Export(); err != nil {
+		return err
 	}
 	base, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("load SDK config: %w", err)
 	}
-	cfgFor := func(region string) aws.Config { c := base.Copy(); c.Region = region; return c }
+	cfgFor := awsclient.NewFactory(base).Config
 	if err := demo.Seed(ctx, cfgFor, demo.Clusters()); err != nil {
 		return err
 	}

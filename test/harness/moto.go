@@ -117,6 +117,18 @@ func (m *Moto) SetEnv(t interface{ Setenv(k, v string) }) {
 	}
 }
 
+// Export applies Env to the current process for good: for the demo and the tools under test/
+// that run outside a test, and for a TestMain that shares one server.
+func (m *Moto) Export() error {
+	for _, kv := range m.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
 // FreePort asks the kernel for an unused loopback port.
 func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
